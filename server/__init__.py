@@ -1,0 +1,44 @@
+"""Wildledger server. create_app() wires extensions, blueprints and commands only."""
+import os
+
+from flask import Flask
+
+from . import config, errors, ratelimit
+from .extensions import api, babel, configure_engine, db, migrate
+from .i18n import TRANSLATIONS, select_locale, translate
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_path=os.environ.get("WILDLEDGER_INSTANCE_PATH"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config.from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="Wildledger", API_VERSION="v1", OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    babel.init_app(app, locale_selector=select_locale)
+    api.init_app(app)
+    errors.init_app(app)
+    ratelimit.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from .store.routes import blp as records_blp
+    from .sync.routes import blp as sync_blp
+
+    api.register_blueprint(sync_blp)
+    api.register_blueprint(records_blp)
+
+    from .cli import register
+
+    register(app)
+    app.cli.add_command(translate)
+    return app

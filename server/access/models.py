@@ -1,0 +1,49 @@
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+
+ROLES = ("officer", "supervisor", "analyst", "admin")
+
+
+class Agency(db.Model):
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    province: Mapped[str | None] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(Text)
+    name_vi: Mapped[str] = mapped_column(Text)
+    name_lo: Mapped[str] = mapped_column(Text)
+    name_zh_hans: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+
+    def name(self, locale):
+        return {"vi": self.name_vi, "lo": self.name_lo, "zh_Hans": self.name_zh_hans}.get(
+            str(locale), self.name_en)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    agency: Mapped[Agency] = relationship()
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship()

@@ -1,0 +1,33 @@
+"""Configuration, read from the environment once at app creation.
+
+Every setting has an environment variable; README.md lists them. Tests pass a mapping
+to create_app() instead of touching os.environ.
+"""
+import os
+from pathlib import Path
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def from_environment(instance_path):
+    home_config = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'wildledger.sqlite'}"
+        ),
+        # The URL printed in enrollment QR codes: in deployment the public HTTPS origin
+        # that nginx terminates (phones need a secure context for WebCrypto).
+        "PUBLIC_URL": os.environ.get("WILDLEDGER_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The key-encryption key lives outside the database and the instance folder, so
+        # a copy of either alone never exposes the server's private keys (DESIGN §2).
+        "KEK_FILE": os.environ.get("WILDLEDGER_KEK_FILE", str(home_config / "wildledger" / "kek")),
+        "ENROLL_TOKEN_TTL": _int("WILDLEDGER_ENROLL_TTL", 15 * 60),
+        "CLOCK_WINDOW": _int("WILDLEDGER_CLOCK_WINDOW", 300),
+        "MAX_BATCH_RECORDS": _int("WILDLEDGER_MAX_BATCH_RECORDS", 50),
+        # Slow 3G moves ~50 kB/s; phones send ≤ 64 KiB batches, this leaves headroom.
+        "MAX_CONTENT_LENGTH": _int("WILDLEDGER_MAX_BODY_BYTES", 512 * 1024),
+        "AUTH_FAILURES_PER_MINUTE": _int("WILDLEDGER_AUTH_FAILURES_PER_MINUTE", 30),
+        "BABEL_DEFAULT_LOCALE": "en",
+    }

@@ -1,0 +1,159 @@
+"""A device in Python that seals and syncs exactly as the PWA does.
+
+Used by the tests, the demo loader, `flask demo simulate` and the benchmarks. It talks
+to the server through a transport: the Flask test client in-process, or real HTTP.
+"""
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from .. import crypto
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class FlaskTransport:
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, path, body, headers):
+        response = self.client.post(path, data=body, headers=headers)
+        return Answer(response.status_code, dict(response.headers), response.get_data())
+
+
+class HttpTransport:
+    def __init__(self, base_url, timeout=30):
+        self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.session = requests.Session()
+
+    def post(self, path, body, headers):
+        response = self.session.post(self.base_url + path, data=body, headers=headers, timeout=self.timeout)
+        return Answer(response.status_code, dict(response.headers), response.content)
+
+
+class DeviceError(Exception):
+    def __init__(self, answer):
+        super().__init__(f"{answer.status}: {answer.body[:300]!r}")
+        self.answer = answer
+        self.code = answer.json().get("code") if answer.body.startswith(b"{") else None
+
+
+def _compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class SimulatedDevice:
+    PUSH = "/api/v1/sync/push"
+
+    def __init__(self, transport, clock_error_ms=0, clock=time.time, language="en"):
+        self.transport = transport
+        self.clock_error_ms = clock_error_ms  # how wrong this phone's clock is
+        self.clock = clock
+        self.language = language
+        self.key = crypto.generate_key()
+        self.offset_ms = 0  # learned from the server's clock_skew answers
+        self.seq = 0
+        self.prev = None
+        self.outbox = {}  # rid -> envelope, in sealing order; deleted only on a receipt
+        self.receipts = {}  # rid -> last receipt
+        self.device_id = self.intake = self.signing_key = None
+
+    # -- clock ----------------------------------------------------------------------
+    def device_ms(self):
+        return int(self.clock() * 1000) + self.clock_error_ms
+
+    # -- enrollment -----------------------------------------------------------------------
+    def enroll(self, url_or_token):
+        fragment = parse_qs(urlsplit(url_or_token).fragment) if "#" in url_or_token else {}
+        token = fragment["t"][0] if fragment else url_or_token
+        public = crypto.public_raw(self.key)
+        body = _compact({"token": token, "public_key": crypto.b64e(public),
+                         "proof": crypto.b64e(crypto.sign(self.key, crypto.enroll_message(token)))})
+        answer = self.transport.post("/api/v1/enroll", body, {"Content-Type": "application/json"})
+        if answer.status != 201:
+            raise DeviceError(answer)
+        data = answer.json()
+        intake, signing = data["intake_keys"][0], data["signing_key"]
+        if fragment and (intake["fingerprint"] != fragment["ik"][0] or signing["fingerprint"] != fragment["sk"][0]):
+            raise ValueError("server keys do not match the fingerprints in the QR code")
+        for described in (intake, signing):
+            if crypto.fingerprint(crypto.b64d(described["public_key"])) != described["fingerprint"]:
+                raise ValueError("server key does not match its own fingerprint")
+        self.device_id = data["device_id"]
+        self.intake = (intake["kid"], crypto.b64d(intake["public_key"]))
+        self.signing_key = crypto.b64d(signing["public_key"])
+        self._check_signature(answer)
+        return data
+
+    # -- sealing ----------------------------------------------------------------------------
+    def seal(self, fields, form="seizure", version=1, officer=None, supersedes=None, rid=None):
+        rid = rid or str(uuid.uuid4())
+        self.seq += 1
+        header = _compact({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
+                           "kid": self.intake[0], "prev": self.prev})
+        document = {"form": form, "version": version, "fields": fields}
+        if officer:
+            document["officer"] = officer
+        if supersedes:
+            document["supersedes"] = supersedes
+        ct, sig = crypto.seal_record(self.key, self.intake[1], header, _compact(document))
+        self.prev = crypto.b64e(crypto.envelope_digest(header, ct, sig))
+        self.outbox[rid] = {"h": crypto.b64e(header), "ct": crypto.b64e(ct), "sig": crypto.b64e(sig)}
+        return rid
+
+    # -- requests ---------------------------------------------------------------------------------
+    def signed_headers(self, path, body, method="POST", nonce=None):
+        timestamp = self.device_ms() + self.offset_ms
+        nonce = nonce or secrets.token_urlsafe(16)
+        signature = crypto.sign(self.key, crypto.request_message(method, path, timestamp, self.offset_ms, nonce, body))
+        return {"Content-Type": "application/json", "Accept-Language": self.language,
+                "Wl-Device": self.device_id, "Wl-Timestamp": str(timestamp),
+                "Wl-Clock-Offset": str(self.offset_ms), "Wl-Nonce": nonce,
+                "Wl-Signature": crypto.b64e(signature)}
+
+    def post_signed(self, path, body):
+        answer = self.transport.post(path, body, self.signed_headers(path, body))
+        if answer.status == 401 and answer.json().get("code") == "clock_skew":
+            # Re-sign with the measured offset; the records keep their own device times.
+            self.offset_ms = answer.json()["server_time"] - self.device_ms()
+            answer = self.transport.post(path, body, self.signed_headers(path, body))
+        return answer
+
+    def _check_signature(self, answer):
+        value = {k.lower(): v for k, v in answer.headers.items()}.get("wl-server-signature", "")
+        _kid, _, signature = value.partition(".")
+        crypto.verify(self.signing_key, crypto.response_message(answer.body), crypto.b64d(signature))
+
+    def push(self, rids=None):
+        """Push these outbox records (default: all, in order) in one batch."""
+        rids = list(self.outbox) if rids is None else rids
+        body = _compact({"records": [self.outbox[rid] for rid in rids]})
+        answer = self.post_signed(self.PUSH, body)
+        if answer.status != 200:
+            raise DeviceError(answer)
+        self._check_signature(answer)
+        result = answer.json()
+        for receipt in result["receipts"]:
+            # Every receipt means the server holds the envelope (stored or quarantined).
+            self.receipts[receipt["rid"]] = receipt
+            self.outbox.pop(receipt["rid"], None)
+        return result
+
+    def sync(self, batch_size=25):
+        receipts = []
+        while self.outbox:
+            receipts.extend(self.push(list(self.outbox)[:batch_size])["receipts"])
+        return receipts

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import click
+import qrcode
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..access import service as access
+from ..extensions import db
+from . import service
+from .models import Device
+
+
+def print_enrollment(token_row, url, png_path):
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(url)
+    qr.print_ascii(invert=True)
+    qr.make_image().save(png_path)
+    click.echo(f"Enrollment for {token_row.agency.code}"
+               + (f" ({token_row.officer_name})" if token_row.officer_name else "")
+               + f", valid until {token_row.expires_at:%Y-%m-%d %H:%M} UTC, once.")
+    click.echo(f"QR image: {png_path}")
+    click.echo(f"URL: {url}")
+
+
+@click.command("enroll")
+@click.option("--agency", "agency_code", required=True, help="agency code, e.g. VN-HQ-QN")
+@click.option("--officer", help="officer's name, shown on the device")
+@click.option("--ttl", type=int, default=None, help="minutes the code stays valid (default 15)")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False), help="where to write the QR image")
+def enroll_command(agency_code, officer, ttl, png_path):
+    """Print a one-time enrollment QR code for a new device."""
+    try:
+        agency = access.agency_by_code(agency_code)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    token, row = service.create_enrollment(agency, officer, ttl * 60 if ttl is not None else None)
+    png_path = png_path or str(Path(current_app.instance_path) / f"enroll-{row.id}.png")
+    print_enrollment(row, service.enrollment_url(token), png_path)
+
+
+devices_cli = AppGroup("devices", help="Enrolled devices.")
+
+
+@devices_cli.command("list")
+def list_devices():
+    for device in db.session.scalars(select(Device).order_by(Device.enrolled_at)):
+        state = f"revoked {device.revoked_at:%Y-%m-%d}" if device.revoked_at else "active"
+        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else "never"
+        click.echo(f"{device.id}  {device.agency.code:14} {state:18} last seen {seen}  {device.officer_name or ''}")
+
+
+@devices_cli.command("revoke")
+@click.argument("device_id")
+def revoke(device_id):
+    """Revoke a lost or stolen phone: its pushes are quarantined, and it wipes itself."""
+    try:
+        service.revoke(device_id)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"revoked {device_id}")

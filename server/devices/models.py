@@ -1,0 +1,47 @@
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..access.models import Agency
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Device(db.Model):
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    officer_name: Mapped[str | None] = mapped_column(Text)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    enrolled_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    agency: Mapped[Agency] = relationship()
+
+    @property
+    def active(self):
+        return self.revoked_at is None
+
+
+class EnrollmentToken(db.Model):
+    __tablename__ = "enrollment_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    officer_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object] = mapped_column(UTCDateTime)
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    agency: Mapped[Agency] = relationship()
+
+
+class RequestNonce(db.Model):
+    """Seen request nonces, in the database so every worker shares the replay cache."""
+
+    __tablename__ = "request_nonces"
+    __table_args__ = (UniqueConstraint("device_id", "nonce"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    nonce: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[object] = mapped_column(UTCDateTime, index=True)

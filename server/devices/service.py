@@ -1,0 +1,138 @@
+"""Enrollment, request authentication and revocation of devices."""
+import random
+import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import crypto, ratelimit
+from ..dbtypes import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from ..keys import service as keys
+from .models import Device, EnrollmentToken, RequestNonce
+
+# Request headers set by the phone (pwa/src/sync) and the simulator.
+H_DEVICE, H_TIMESTAMP, H_OFFSET, H_NONCE, H_SIGNATURE = (
+    "Wl-Device", "Wl-Timestamp", "Wl-Clock-Offset", "Wl-Nonce", "Wl-Signature")
+
+
+def create_enrollment(agency, officer_name=None, ttl_seconds=None):
+    """A one-time token of 192 random bits. Only its hash is stored."""
+    token = crypto.random_token(24)
+    ttl = ttl_seconds if ttl_seconds is not None else current_app.config["ENROLL_TOKEN_TTL"]
+    row = EnrollmentToken(token_hash=crypto.hash_secret(token), agency=agency, officer_name=officer_name,
+                          expires_at=utcnow() + timedelta(seconds=ttl))
+    db.session.add(row)
+    db.session.commit()
+    return token, row
+
+
+def enrollment_url(token):
+    """What the QR code encodes: the PWA's address, the token and the two server key
+    fingerprints the phone checks before it pins the keys. The fragment is never sent
+    to a server, so the token stays out of access logs."""
+    fragment = urlencode({"t": token,
+                          "ik": crypto.fingerprint(keys.current_intake().public_key),
+                          "sk": crypto.fingerprint(keys.signing_key().public_key)})
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/enroll#{fragment}"
+
+
+def enroll(token, public_key_raw, proof):
+    ratelimit.check()
+    now = utcnow()
+    row = db.session.scalar(select(EnrollmentToken).filter_by(token_hash=crypto.hash_secret(token)))
+    if row is None:
+        ratelimit.refuse("enroll_token_unknown")
+    if row.used_at is not None:
+        ratelimit.refuse("enroll_token_used")
+    if row.expires_at <= now:
+        ratelimit.refuse("enroll_token_expired")
+    try:
+        crypto.load_public(public_key_raw)
+        crypto.verify(public_key_raw, crypto.enroll_message(token), proof)
+    except crypto.CryptoError as error:
+        ratelimit.refuse("bad_public_key" if error.code == "bad_public_key" else "bad_enroll_proof")
+    device = Device(id=str(uuid.uuid4()), agency_id=row.agency_id, officer_name=row.officer_name,
+                    public_key=public_key_raw, enrolled_at=now)
+    db.session.add(device)
+    db.session.flush()
+    # Compare-and-set: of two phones racing with one token, exactly one wins.
+    claimed = db.session.execute(update(EnrollmentToken)
+                                 .where(EnrollmentToken.id == row.id, EnrollmentToken.used_at.is_(None))
+                                 .values(used_at=now, device_id=device.id)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        ratelimit.refuse("enroll_token_used")
+    db.session.commit()
+    return device
+
+
+def authenticate(request):
+    """The device that signed this request, or a coded refusal.
+
+    Returns (device, measured_offset_ms). A revoked device is returned too: its
+    verified envelopes must still be quarantined before it is told it was revoked.
+    """
+    ratelimit.check()
+    headers = request.headers
+    values = [headers.get(name) for name in (H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE)]
+    if not all(values):
+        ratelimit.refuse("auth_required")
+    device_id, timestamp, nonce, signature = values
+    try:
+        timestamp_ms = int(timestamp)
+        offset_ms = int(headers.get(H_OFFSET, "0"))
+        signature = crypto.b64d(signature)
+    except (ValueError, crypto.CryptoError):
+        ratelimit.refuse("auth_required")
+    if not 8 <= len(nonce) <= 64:
+        ratelimit.refuse("auth_required")
+    device = db.session.get(Device, device_id)
+    if device is None:
+        ratelimit.refuse("unknown_device")
+    path = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    message = crypto.request_message(request.method, path, timestamp_ms, offset_ms, nonce, request.get_data())
+    try:
+        crypto.verify(device.public_key, message, signature)
+    except crypto.CryptoError:
+        ratelimit.refuse("bad_request_signature")
+
+    now = utcnow()
+    now_ms = int(now.timestamp() * 1000)
+    if abs(now_ms - timestamp_ms) > current_app.config["CLOCK_WINDOW"] * 1000:
+        # Signed by the device, so this is not an attack to count: tell it our time.
+        raise ApiError("clock_skew", server_time=now_ms)
+    db.session.add(RequestNonce(device_id=device.id, nonce=nonce, seen_at=now))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        ratelimit.refuse("replayed_request")
+    _prune_nonces(now)
+    measured_offset = now_ms - (timestamp_ms - offset_ms)
+    device.last_seen_at, device.clock_offset_ms = now, measured_offset
+    db.session.commit()
+    return device, measured_offset
+
+
+def _prune_nonces(now):
+    # Nonces older than twice the window can never be replayed (the timestamp check
+    # refuses them first), so an occasional sweep keeps the table small.
+    if random.random() < 0.02:
+        cutoff = now - timedelta(seconds=2 * current_app.config["CLOCK_WINDOW"])
+        db.session.execute(delete(RequestNonce).where(RequestNonce.seen_at < cutoff))
+        db.session.commit()
+
+
+def revoke(device_id):
+    device = db.session.get(Device, device_id)
+    if device is None:
+        raise LookupError(f"unknown device {device_id}")
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        db.session.commit()
+    return device

@@ -1,0 +1,55 @@
+"""Languages: locale choice and the one translation workflow (STYLE 8).
+
+Catalogs live in translations/<lang>/LC_MESSAGES/messages.po (server) and, from the
+PWA issues on, pwa.po. .po files are committed; .mo files are build output.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import request
+from flask.cli import AppGroup
+
+LOCALES = ("en", "vi", "lo", "zh_Hans")
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+_BROWSER_TAGS = {"en": "en", "vi": "vi", "lo": "lo", "zh": "zh_Hans", "zh-cn": "zh_Hans",
+                 "zh-hans": "zh_Hans", "zh-sg": "zh_Hans", "zh_hans": "zh_Hans"}
+
+
+def select_locale():
+    """Accept-Language, mapped onto the four catalogs (browsers send zh-CN, not zh_Hans)."""
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower()
+        locale = _BROWSER_TAGS.get(tag) or _BROWSER_TAGS.get(tag.split("-")[0])
+        if locale:
+            return locale
+    return "en"
+
+
+translate = AppGroup("translate", help="Extract, update and compile message catalogs.")
+
+
+def _pybabel(*args):
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
+
+
+@translate.command("update")
+def update():
+    """Extract messages and merge them into every catalog."""
+    pot = TRANSLATIONS / "messages.pot"
+    _pybabel("extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "--no-location",
+             "--sort-output", "-o", str(pot), str(TRANSLATIONS.parent / "server"))
+    for locale in LOCALES[1:]:
+        if (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").exists():
+            _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", locale, "--no-fuzzy-matching")
+        else:
+            _pybabel("init", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", locale)
+    pot.unlink()
+
+
+@translate.command("compile")
+def compile_catalogs():
+    """Build the .mo files the server reads."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+    click.echo("compiled")

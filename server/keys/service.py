@@ -1,0 +1,150 @@
+"""Custody of the server's own keys (DESIGN §2).
+
+Losing the intake private key loses every sealed record, so: private keys are stored
+only wrapped under the KEK (a file outside the database and the instance folder);
+a passphrase-protected backup exists; and nothing here creates an intake key over a
+store that already holds records, except an explicit rotation. Rotation works like
+MultiFernet: the newest intake key seals, every intake key still opens.
+"""
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import crypto
+from ..extensions import db
+from ..sync.models import LedgerEntry
+from .models import INTAKE, SIGNING, ServerKey
+
+
+class KeyCustodyError(Exception):
+    pass
+
+
+def _cache():
+    return current_app.extensions.setdefault("wildledger.private_keys", {})
+
+
+def _kek(create=False):
+    path = current_app.config["KEK_FILE"]
+    try:
+        return crypto.KeyEncryptionKey.load_or_create(path, create=create)
+    except FileNotFoundError as error:
+        raise KeyCustodyError(f"key-encryption key file {path} is missing; restore it, or run "
+                              "`flask keys init` on a new installation") from error
+
+
+def _label(kid, purpose):
+    return f"{purpose}:{kid}"
+
+
+def _store(private_key, purpose, kek):
+    raw = crypto.public_raw(private_key)
+    kid = crypto.key_id(raw)
+    row = ServerKey(kid=kid, purpose=purpose, public_key=raw,
+                    wrapped_private_key=kek.wrap(crypto.private_to_bytes(private_key), _label(kid, purpose)))
+    db.session.add(row)
+    return row
+
+
+def _keys(purpose):
+    return db.session.scalars(select(ServerKey).filter_by(purpose=purpose)
+                              .order_by(ServerKey.created_at.desc(), ServerKey.id.desc())).all()
+
+
+def ledger_holds_records():
+    return db.session.scalar(select(func.count()).select_from(LedgerEntry)) > 0
+
+
+def init_keys():
+    """Create the KEK and missing keys. Returns the names of what was created."""
+    kek = _kek(create=True)
+    created = []
+    if not _keys(SIGNING):
+        _store(crypto.generate_key(), SIGNING, kek)
+        created.append(SIGNING)
+    if not _keys(INTAKE):
+        if ledger_holds_records():
+            raise KeyCustodyError("the ledger holds sealed records but no intake key exists: restore "
+                                  "the keys with `flask keys restore`; a new key would not open them")
+        _store(crypto.generate_key(), INTAKE, kek)
+        created.append(INTAKE)
+    db.session.commit()
+    return created
+
+
+def rotate_intake():
+    row = _store(crypto.generate_key(), INTAKE, _kek())
+    db.session.commit()
+    return row
+
+
+def current_intake():
+    keys = _keys(INTAKE)
+    if not keys:
+        raise KeyCustodyError("no intake key; run `flask keys init`")
+    return keys[0]
+
+
+def signing_key():
+    keys = _keys(SIGNING)
+    if not keys:
+        raise KeyCustodyError("no signing key; run `flask keys init`")
+    return keys[0]
+
+
+def intake_keys():
+    return _keys(INTAKE)
+
+
+def private_key(row):
+    cache = _cache()
+    if row.kid not in cache:
+        plain = _kek().unwrap(row.wrapped_private_key, _label(row.kid, row.purpose))
+        cache[row.kid] = crypto.private_from_bytes(plain)
+    return cache[row.kid]
+
+
+def intake_private_key(kid):
+    """The private key for an envelope's kid, or None if this server never held it."""
+    row = db.session.scalar(select(ServerKey).filter_by(kid=kid, purpose=INTAKE))
+    return private_key(row) if row else None
+
+
+def describe(row):
+    return {"kid": row.kid, "purpose": row.purpose, "public_key": crypto.b64e(row.public_key),
+            "fingerprint": crypto.fingerprint(row.public_key)}
+
+
+def sign_response(body: bytes):
+    """Value of the Wl-Server-Signature header: '<kid>.<signature>'."""
+    row = signing_key()
+    return f"{row.kid}.{crypto.b64e(crypto.sign(private_key(row), crypto.response_message(body)))}"
+
+
+def backup(passphrase):
+    rows = db.session.scalars(select(ServerKey).order_by(ServerKey.id)).all()
+    payload = {"keys": [{"kid": r.kid, "purpose": r.purpose, "created_at": r.created_at.isoformat(),
+                         "private_key": crypto.b64e(crypto.private_to_bytes(private_key(r)))}
+                        for r in rows]}
+    return crypto.export_backup(payload, passphrase)
+
+
+def restore(blob, passphrase):
+    """Add the backup's keys that this store lacks, re-wrapped under this host's KEK."""
+    payload = crypto.import_backup(blob, passphrase)
+    kek = _kek(create=True)
+    restored = []
+    for entry in payload["keys"]:
+        if db.session.scalar(select(ServerKey).filter_by(kid=entry["kid"])):
+            continue
+        private = crypto.private_from_bytes(crypto.b64d(entry["private_key"]))
+        row = _store(private, entry["purpose"], kek)
+        if row.kid != entry["kid"]:
+            raise KeyCustodyError(f"backup entry {entry['kid']} does not match its key")
+        row.created_at = datetime.fromisoformat(entry["created_at"])
+        restored.append(row.kid)
+    db.session.commit()
+    return restored
+
+

@@ -1,0 +1,80 @@
+"""The shared intelligence store: a projection of the ledger, rebuildable from it.
+
+Entities follow the FollowTheMoney model (schema + properties) so they export 1:1 to
+FtM/Aleph and i2. Every row knows its owning agency and country.
+"""
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..access.models import Agency
+from ..dbtypes import UTCDateTime
+from ..extensions import db
+
+
+class Record(db.Model):
+    __tablename__ = "records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rid: Mapped[str] = mapped_column(String(36), unique=True)
+    ledger_idx: Mapped[int] = mapped_column(ForeignKey("ledger.idx"), unique=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    officer_name: Mapped[str | None] = mapped_column(Text)
+    form: Mapped[str] = mapped_column(String(40))
+    form_version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    device_time: Mapped[object] = mapped_column(UTCDateTime)
+    clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    received_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
+    # Why a timestamp deserves a second look: future, before_enrollment, prev_mismatch.
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    supersedes: Mapped[str | None] = mapped_column(String(36), index=True)
+    content: Mapped[dict] = mapped_column(JSON)
+    agency: Mapped["Agency"] = relationship()
+    seizure: Mapped["Seizure | None"] = relationship(back_populates="record", uselist=False)
+    mentions: Mapped[list["Mention"]] = relationship(back_populates="record", order_by="Mention.id")
+
+
+class Seizure(db.Model):
+    __tablename__ = "seizures"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    seized_on: Mapped[object] = mapped_column(Date)
+    seizing_agency: Mapped[str] = mapped_column(String(40))
+    place: Mapped[str] = mapped_column(Text)
+    narrative: Mapped[str | None] = mapped_column(Text)
+    record: Mapped[Record] = relationship(back_populates="seizure")
+    items: Mapped[list["SeizureItem"]] = relationship(order_by="SeizureItem.position")
+
+
+class SeizureItem(db.Model):
+    __tablename__ = "seizure_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("seizures.record_id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    species: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[object] = mapped_column(Numeric(18, 6))
+    unit: Mapped[str] = mapped_column(String(10))
+
+
+class Entity(db.Model):
+    """A FollowTheMoney entity: schema (Person, Company, Vehicle, …) + properties."""
+
+    __tablename__ = "entities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schema: Mapped[str] = mapped_column(String(20), index=True)
+    caption: Mapped[str] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSON)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class Mention(db.Model):
+    """An entity as it appears in one record, with its role there (suspect, owner…)."""
+
+    __tablename__ = "mentions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    record: Mapped[Record] = relationship(back_populates="mentions")
+    entity: Mapped[Entity] = relationship()

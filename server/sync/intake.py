@@ -1,0 +1,267 @@
+"""Intake (DESIGN §1): from a verified batch to ledger rows, then to store rows.
+
+Per envelope: decode → device matches → outer signature → ledger append, idempotent
+on rid (same bytes: duplicate; different bytes: conflict) → commit → open → validate
+against the record's own form version → typed rows. Every failure after arrival
+leaves a quarantine row with a code; nothing is dropped.
+"""
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from .. import crypto
+from ..dbtypes import utcnow
+from ..devices.models import Device
+from ..errors import ApiError, message
+from ..extensions import db
+from ..forms.schema import schema_for
+from ..keys import service as keys
+from ..store.models import Record
+from ..store.service import file_record
+from . import ledger
+from .models import LedgerEntry, Quarantine
+from .schemas import DocumentSchema, HeaderSchema
+
+log = logging.getLogger("wildledger.intake")
+CLOCK_TOLERANCE = timedelta(minutes=5)
+MISSING_REPORTED = 100
+
+
+@dataclass
+class Receipt:
+    i: int
+    rid: str | None
+    status: str
+    code: str | None = None
+    message: str | None = None
+    env_sha256: str | None = None
+    log_index: int | None = None
+
+    def as_dict(self):
+        return asdict(self)
+
+
+class Refusal(Exception):
+    def __init__(self, code, detail=None):
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
+@dataclass
+class Envelope:
+    position: int
+    raw: dict
+    header_bytes: bytes = b""
+    header: dict | None = None
+    ct: bytes = b""
+    sig: bytes = b""
+    digest: bytes = b""
+
+    @property
+    def rid(self):
+        return self.header["rid"] if self.header else None
+
+
+def _decode(envelope):
+    try:
+        envelope.header_bytes = crypto.b64d(envelope.raw["h"])
+        envelope.ct, envelope.sig = crypto.b64d(envelope.raw["ct"]), crypto.b64d(envelope.raw["sig"])
+        header = HeaderSchema().load(json.loads(envelope.header_bytes.decode("utf-8")))
+    except (crypto.CryptoError, UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as error:
+        raise Refusal("malformed_envelope", str(error)[:500]) from error
+    header["rid"] = str(header["rid"])
+    envelope.header = header
+    envelope.digest = crypto.envelope_digest(envelope.header_bytes, envelope.ct, envelope.sig)
+
+
+def _quarantine(device, envelope, code, detail=None, entry=None):
+    row = None
+    if entry is not None:
+        row = db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx))
+    if row is None:
+        row = Quarantine(device_id=device.id if device else None, rid=envelope.rid,
+                         seq=envelope.header["seq"] if envelope.header else None,
+                         ledger_idx=entry.idx if entry else None,
+                         envelope=json.dumps(envelope.raw, ensure_ascii=False))
+        db.session.add(row)
+    row.code, row.detail, row.status = code, detail, "held"
+    return Receipt(envelope.position, envelope.rid, "quarantined", code, message(code),
+                   crypto.b64e(envelope.digest) if envelope.digest else None,
+                   entry.idx if entry else None)
+
+
+def receive(device, raw_envelopes, clock_offset_ms):
+    """Receipts for one authenticated batch. Raises ApiError('device_revoked') after
+    quarantining a revoked device's verified envelopes."""
+    now = utcnow()
+    receipts, verified = [], []
+    for position, raw in enumerate(raw_envelopes):
+        envelope = Envelope(position, raw)
+        try:
+            _decode(envelope)
+            if envelope.header["dev"] != device.id:
+                raise Refusal("device_mismatch")
+            try:
+                crypto.verify_envelope(device.public_key, envelope.header_bytes, envelope.ct, envelope.sig)
+            except crypto.CryptoError as error:
+                raise Refusal(error.code) from error
+        except Refusal as refusal:
+            receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail))
+            continue
+        if not device.active:
+            receipts.append(_quarantine(device, envelope, "device_revoked"))
+            continue
+        verified.append(envelope)
+
+    if not device.active:
+        db.session.commit()
+        raise ApiError("device_revoked")
+
+    appended = []
+    head = ledger.lock_head() if verified else None
+    for envelope in verified:
+        existing = ledger.find(envelope.rid) or next(
+            (entry for _, entry in appended if entry.rid == envelope.rid), None)
+        if existing is None:
+            entry = ledger.append(head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
+                                  header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig,
+                                  env_sha256=envelope.digest, received_at=now, clock_offset_ms=clock_offset_ms)
+            appended.append((envelope, entry))
+        elif existing.env_sha256 == envelope.digest:
+            receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
+                                    env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
+        else:
+            log.warning("rid conflict: device %s sent a different envelope for %s", device.id, envelope.rid)
+            receipt = _quarantine(device, envelope, "rid_conflict")
+            receipt.status = "conflict"
+            receipts.append(receipt)
+    # The ledger row is committed before anything is opened: whatever happens next,
+    # the envelope is safe and `flask intake replay` can file it again.
+    db.session.commit()
+
+    for envelope, entry in appended:
+        receipts.append(file_entry(entry, device, envelope))
+    db.session.commit()
+    return sorted(receipts, key=lambda receipt: receipt.i)
+
+
+def _flags(device, entry, header, device_time):
+    flags = []
+    if device_time > entry.received_at + CLOCK_TOLERANCE:
+        flags.append("future")
+    if device_time < device.enrolled_at - CLOCK_TOLERANCE:
+        flags.append("before_enrollment")
+    if header["seq"] > 1:
+        previous = db.session.scalar(select(LedgerEntry.env_sha256)
+                                     .filter_by(device_id=device.id, seq=header["seq"] - 1))
+        if previous is not None and crypto.b64e(previous) != header["prev"]:
+            flags.append("prev_mismatch")
+    return flags
+
+
+def _open_and_file(entry, device, envelope):
+    header = envelope.header
+    private_key = keys.intake_private_key(header["kid"])
+    if private_key is None:
+        raise Refusal("unknown_intake_key", header["kid"])
+    try:
+        content = crypto.open_record(private_key, device.public_key, envelope.header_bytes, envelope.ct)
+    except crypto.CryptoError as error:
+        raise Refusal(error.code) from error
+    try:
+        document = json.loads(content.decode("utf-8"))
+        loaded = DocumentSchema().load(document)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as error:
+        raise Refusal("malformed_envelope", str(error)[:500]) from error
+    try:
+        data = schema_for(loaded["form"], loaded["version"]).load(loaded["fields_"])
+    except ApiError as error:
+        raise Refusal(error.problem.code, f"{loaded['form']} v{loaded['version']}") from error
+    except ValidationError as error:
+        raise Refusal("invalid_fields", json.dumps(error.messages, ensure_ascii=False, default=str)) from error
+    record = file_record(entry=entry, device=device, header=header, document=document, data=data)
+    record.flags = _flags(device, entry, header, record.device_time)
+    db.session.flush()
+    return record
+
+
+def file_entry(entry, device, envelope=None):
+    """Open and file one ledger row, inside a savepoint; quarantine it on failure."""
+    if envelope is None:
+        envelope = Envelope(0, {"h": crypto.b64e(entry.header), "ct": crypto.b64e(entry.ct),
+                                "sig": crypto.b64e(entry.sig)})
+        _decode(envelope)
+    try:
+        with db.session.begin_nested():
+            _open_and_file(entry, device, envelope)
+    except Refusal as refusal:
+        return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
+    except Exception as error:  # a bug must not lose the record: it waits for replay
+        log.exception("intake failed for ledger row %s", entry.idx)
+        return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
+    held = db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
+    if held is not None:
+        held.status, held.released_at = "released", utcnow()
+    return Receipt(envelope.position, entry.rid, "accepted", env_sha256=crypto.b64e(entry.env_sha256),
+                   log_index=entry.idx)
+
+
+def missing_seqs(device_id):
+    """Sequence numbers below the device's highest that the ledger never received."""
+    count, highest = db.session.execute(
+        select(func.count(LedgerEntry.idx), func.max(LedgerEntry.seq)).filter_by(device_id=device_id)).one()
+    if not highest or count == highest:
+        return []
+    missing, expected = [], 1
+    for (seq,) in db.session.execute(select(LedgerEntry.seq).filter_by(device_id=device_id)
+                                     .order_by(LedgerEntry.seq)):
+        missing.extend(range(expected, min(seq, expected + MISSING_REPORTED - len(missing))))
+        if len(missing) >= MISSING_REPORTED:
+            break
+        expected = seq + 1
+    return missing[:MISSING_REPORTED]
+
+
+def replay():
+    """Re-run intake for every ledger row that has no store rows. Returns receipts."""
+    orphans = db.session.scalars(select(LedgerEntry).outerjoin(Record, Record.ledger_idx == LedgerEntry.idx)
+                                 .where(Record.id.is_(None)).order_by(LedgerEntry.idx)).all()
+    receipts = []
+    for entry in orphans:
+        receipts.append(file_entry(entry, db.session.get(Device, entry.device_id)))
+        db.session.commit()
+    return receipts
+
+
+def release(quarantine_id):
+    """A supervisor releases a held record: a revoked device's envelope enters the
+    ledger; a ledger-backed one is filed again."""
+    row = db.session.get(Quarantine, quarantine_id)
+    if row is None or row.status != "held":
+        raise LookupError(f"no held quarantine row {quarantine_id}")
+    device = db.session.get(Device, row.device_id)
+    if row.ledger_idx is not None:
+        receipt = file_entry(db.session.get(LedgerEntry, row.ledger_idx), device)
+    elif row.code == "device_revoked":
+        envelope = Envelope(0, json.loads(row.envelope))
+        _decode(envelope)
+        head = ledger.lock_head()
+        entry = ledger.find(envelope.rid) or ledger.append(
+            head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
+            header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig, env_sha256=envelope.digest,
+            received_at=row.received_at, clock_offset_ms=None)
+        db.session.commit()
+        row.status, row.released_at = "released", utcnow()
+        receipt = file_entry(entry, device, envelope)
+    else:
+        raise ValueError(f"a record quarantined for {row.code} cannot be released")
+    db.session.commit()
+    return receipt
+
+
+def server_time_ms(now=None):
+    return int((now or datetime.now(UTC)).timestamp() * 1000)

@@ -1,0 +1,66 @@
+"""Device API: enroll, push. HTTP only; the work is in devices.service and intake."""
+import functools
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from .. import crypto
+from ..devices import service as devices
+from ..errors import ApiError
+from ..keys import service as keys
+from . import intake
+from .schemas import EnrollRequestSchema, EnrollResponseSchema, PushRequestSchema, PushResponseSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Device enrollment and sync")
+
+
+def device_required(view):
+    """Authenticate the device before the body is parsed, so an unsigned request is
+    refused as such and nothing it sent is read or stored."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        g.device, g.clock_offset_ms = devices.authenticate(request)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.after_request
+def sign_response(response):
+    # Phones pin the signing key at enrollment and check every answer with it.
+    response.headers["Wl-Server-Signature"] = keys.sign_response(response.get_data())
+    return response
+
+
+@blp.route("/enroll", methods=["POST"])
+@blp.arguments(EnrollRequestSchema)
+@blp.response(201, EnrollResponseSchema)
+def enroll(args):
+    try:
+        public_key, proof = crypto.b64d(args["public_key"]), crypto.b64d(args["proof"])
+    except crypto.CryptoError as error:
+        raise ApiError("bad_public_key") from error
+    device = devices.enroll(args["token"], public_key, proof)
+    agency = device.agency
+    return {
+        "device_id": device.id,
+        "agency": {"code": agency.code, "country": agency.country, "name": agency.name_en},
+        "officer_name": device.officer_name,
+        "intake_keys": [keys.describe(row) for row in keys.intake_keys()],
+        "signing_key": keys.describe(keys.signing_key()),
+        "server_time": intake.server_time_ms(),
+    }
+
+
+@blp.route("/sync/push", methods=["POST"])
+@device_required
+@blp.arguments(PushRequestSchema)
+@blp.response(200, PushResponseSchema)
+def push(args):
+    if len(args["records"]) > current_app.config["MAX_BATCH_RECORDS"]:
+        raise ApiError("batch_too_large", max_records=current_app.config["MAX_BATCH_RECORDS"])
+    raw = request.get_json()["records"]  # verbatim, so quarantine keeps exactly what came
+    receipts = intake.receive(g.device, raw, g.clock_offset_ms)
+    return {"receipts": [r.as_dict() for r in receipts], "missing": intake.missing_seqs(g.device.id),
+            "server_time": intake.server_time_ms()}

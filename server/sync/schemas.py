@@ -1,0 +1,75 @@
+"""Wire schemas of the device API, one per direction (STYLE 3)."""
+from marshmallow import Schema, fields, validate
+
+MAX_TS_MS = 253402300799999  # 9999-12-31: beyond this a timestamp is not a time
+
+
+class EnvelopeSchema(Schema):
+    h = fields.String(required=True, metadata={"description": "base64url of the exact header JSON bytes"})
+    ct = fields.String(required=True, metadata={"description": "base64url HPKE enc‖ciphertext"})
+    sig = fields.String(required=True, metadata={"description": "base64url P1363 ECDSA signature (64 bytes)"})
+
+
+class HeaderSchema(Schema):
+    v = fields.Integer(required=True, validate=validate.Equal(1), strict=True)
+    rid = fields.UUID(required=True)
+    dev = fields.String(required=True, validate=validate.Length(max=36))
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**62))
+    ts = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_TS_MS))
+    kid = fields.String(required=True, validate=validate.Length(max=64))
+    prev = fields.String(required=True, allow_none=True, validate=validate.Length(max=64))
+
+
+class DocumentSchema(Schema):
+    """The record inside the ciphertext, before its form's own schema checks `fields`."""
+
+    form = fields.String(required=True, validate=validate.Length(max=40))
+    version = fields.Integer(required=True, strict=True)
+    fields_ = fields.Dict(required=True, data_key="fields")
+    officer = fields.String(allow_none=True, validate=validate.Length(max=300))
+    supersedes = fields.UUID(allow_none=True)
+
+
+class PushRequestSchema(Schema):
+    records = fields.List(fields.Nested(EnvelopeSchema), required=True, validate=validate.Length(min=1))
+    app = fields.Dict(metadata={"description": "app version and storage state, for the fleet view"})
+
+
+class ReceiptSchema(Schema):
+    i = fields.Integer(metadata={"description": "position in the batch"})
+    rid = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(["accepted", "duplicate", "conflict", "quarantined"]))
+    code = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    env_sha256 = fields.String(allow_none=True)
+    log_index = fields.Integer(allow_none=True)
+
+
+class PushResponseSchema(Schema):
+    receipts = fields.List(fields.Nested(ReceiptSchema))
+    missing = fields.List(fields.Integer(), metadata={"description": "sequence numbers never received"})
+    server_time = fields.Integer()
+
+
+class EnrollRequestSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128))
+    public_key = fields.String(required=True, validate=validate.Length(max=200),
+                               metadata={"description": "base64url uncompressed P-256 point"})
+    proof = fields.String(required=True, validate=validate.Length(max=200),
+                          metadata={"description": "signature of the enroll message by the device key"})
+
+
+class ServerKeySchema(Schema):
+    kid = fields.String()
+    purpose = fields.String()
+    public_key = fields.String()
+    fingerprint = fields.String()
+
+
+class EnrollResponseSchema(Schema):
+    device_id = fields.String()
+    agency = fields.Dict()
+    officer_name = fields.String(allow_none=True)
+    intake_keys = fields.List(fields.Nested(ServerKeySchema))
+    signing_key = fields.Nested(ServerKeySchema)
+    server_time = fields.Integer()
