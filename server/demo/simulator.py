@@ -148,8 +148,10 @@ class SimulatedDevice:
         result = answer.json()
         for receipt in result["receipts"]:
             # Every receipt means the server holds the envelope (stored or quarantined).
-            self.receipts[receipt["rid"]] = receipt
-            self.outbox.pop(receipt["rid"], None)
+            # Receipts name their position: a damaged envelope may have no readable rid.
+            rid = rids[receipt["i"]]
+            self.receipts[rid] = receipt
+            self.outbox.pop(rid, None)
         return result
 
     def sync(self, batch_size=25):

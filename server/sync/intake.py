@@ -67,14 +67,14 @@ class Envelope:
 
 
 def _decode(envelope):
+    # The header first, so that even a damaged envelope is quarantined under its rid.
     try:
         envelope.header_bytes = crypto.b64d(envelope.raw["h"])
+        envelope.header = HeaderSchema().load(json.loads(envelope.header_bytes.decode("utf-8")))
+        envelope.header["rid"] = str(envelope.header["rid"])
         envelope.ct, envelope.sig = crypto.b64d(envelope.raw["ct"]), crypto.b64d(envelope.raw["sig"])
-        header = HeaderSchema().load(json.loads(envelope.header_bytes.decode("utf-8")))
     except (crypto.CryptoError, UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as error:
         raise Refusal("malformed_envelope", str(error)[:500]) from error
-    header["rid"] = str(header["rid"])
-    envelope.header = header
     envelope.digest = crypto.envelope_digest(envelope.header_bytes, envelope.ct, envelope.sig)
 
 

@@ -1,0 +1,102 @@
+"""Fixtures: every test that touches the store runs on SQLite and on PostgreSQL.
+
+Each backend's database is built once per session by running the migrations (not
+create_all), then emptied between tests. PostgreSQL comes from TEST_DATABASE_URL
+(.ci/run creates a fresh database) or, failing that, a temporary database on the
+local server; it is never skipped.
+"""
+import os
+import uuid
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from server import create_app
+from server.demo.loader import load_agencies
+from server.demo.simulator import FlaskTransport, SimulatedDevice
+from server.devices import service as devices
+from server.extensions import db
+from server.keys import service as keys
+from server.sync.ledger import GENESIS, HEAD_ID
+
+LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    name = f"wildledger_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(LOCAL_PG, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(LOCAL_PG, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+_migrated = set()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.getbasetemp() / 'wildledger-test.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _empty(engine):
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(text("INSERT INTO ledger_head (id, idx, chain_hash) VALUES (:id, 0, :genesis)"),
+                           {"id": HEAD_ID, "genesis": GENESIS})
+
+
+def make_app(database_url, tmp_path, **config):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                       "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
+                       "AUTH_FAILURES_PER_MINUTE": 1000, **config})
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        if database_url not in _migrated:
+            upgrade()
+            _migrated.add(database_url)
+        _empty(db.engine)
+        keys.init_keys()
+        load_agencies()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def enroll_device(app, agency_code="VN-HQ-QN", **device_options):
+    """A simulated phone of that agency, enrolled through the HTTP API."""
+    from server.access import service as access
+
+    with app.app_context():
+        token, _row = devices.create_enrollment(access.agency_by_code(agency_code), officer_name="Test officer")
+    device = SimulatedDevice(FlaskTransport(app.test_client()), **device_options)
+    device.enroll(token)
+    return device
+
+
+@pytest.fixture
+def device(app):
+    return enroll_device(app)
