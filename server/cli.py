@@ -1,5 +1,5 @@
 """The flask commands, one group per capability (README lists them)."""
-from .access.cli import users_cli
+from .access.cli import agencies_cli, users_cli
 from .demo.cli import demo_cli
 from .devices.cli import devices_cli, enroll_command
 from .keys.cli import keys_cli
@@ -7,6 +7,6 @@ from .sync.cli import intake_cli, ledger_cli, quarantine_cli
 
 
 def register(app):
-    for command in (keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
+    for command in (agencies_cli, keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
                     quarantine_cli, demo_cli):
         app.cli.add_command(command)

@@ -30,4 +30,7 @@ def from_environment(instance_path):
         "MAX_CONTENT_LENGTH": _int("WILDLEDGER_MAX_BODY_BYTES", 512 * 1024),
         "AUTH_FAILURES_PER_MINUTE": _int("WILDLEDGER_AUTH_FAILURES_PER_MINUTE", 30),
         "BABEL_DEFAULT_LOCALE": "en",
+        # Behind nginx: how many proxy hops to trust for the client address and scheme
+        # (the failed-auth limiter counts per address).
+        "PROXY_FIX": _int("WILDLEDGER_PROXY_FIX", 0),
     }

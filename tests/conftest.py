@@ -14,11 +14,11 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from server import create_app
-from server.demo.loader import load_agencies
 from server.demo.simulator import FlaskTransport, SimulatedDevice
 from server.devices import service as devices
 from server.extensions import db
 from server.keys import service as keys
+from server.reference import agencies
 from server.sync.ledger import GENESIS, HEAD_ID
 
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -75,7 +75,7 @@ def app(database_url, tmp_path):
             _migrated.add(database_url)
         _empty(db.engine)
         keys.init_keys()
-        load_agencies()
+        agencies.load()
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -1,8 +1,12 @@
 import click
 from flask.cli import AppGroup
 
+from sqlalchemy import select
+
+from ..extensions import db
+from ..reference import agencies as reference
 from . import service
-from .models import ROLES
+from .models import ROLES, Agency
 
 users_cli = AppGroup("users", help="People who read the store.")
 
@@ -30,3 +34,20 @@ def token(username):
     except LookupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(service.issue_token(user))
+
+
+agencies_cli = AppGroup("agencies", help="Enforcement agencies (reference data).")
+
+
+@agencies_cli.command("load")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None)
+def load_agencies(path):
+    """Add or update agencies from server/reference/agencies.json (or --file)."""
+    added, updated = reference.load(path or reference.AGENCIES_FILE)
+    click.echo(f"agencies: {added} added, {updated} updated")
+
+
+@agencies_cli.command("list")
+def list_agencies():
+    for agency in db.session.scalars(select(Agency).order_by(Agency.country, Agency.code)):
+        click.echo(f"{agency.code:16} {agency.country}  {agency.name_en}")

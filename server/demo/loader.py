@@ -1,40 +1,24 @@
-"""Demo data: real public agencies, invented people, a few clearly marked records."""
-import json
+"""Demo data: invented people and a few clearly marked records, over the real agencies."""
 import random
 
 from sqlalchemy import func, select
 
 from ..access import service as access
-from ..access.models import Agency, User
+from ..access.models import User
 from ..devices import service as devices
 from ..extensions import db
+from ..reference import agencies as agencies_reference
 from . import content
 from .simulator import FlaskTransport, SimulatedDevice
 
 DEMO_RECORDS_PER_COUNTRY = 3
 
 
-def load_agencies():
-    rows = json.loads((content.HERE / "agencies.json").read_text(encoding="utf-8"))
-    by_code = {}
-    for row in rows:
-        agency = Agency(code=row["code"], country=row["country"], kind=row["kind"], province=row["province"],
-                        name_en=row["names"]["en"], name_vi=row["names"]["vi"], name_lo=row["names"]["lo"],
-                        name_zh_hans=row["names"]["zh_Hans"], source=row["source"])
-        db.session.add(agency)
-        by_code[row["code"]] = (agency, row["parent"])
-    db.session.flush()
-    for agency, parent in by_code.values():
-        agency.parent_id = by_code[parent][0].id if parent else None
-    db.session.commit()
-    return len(rows)
-
-
 def load(app):
     """Load once; a store that already has agencies is left alone. Returns a summary."""
-    if db.session.scalar(select(func.count()).select_from(Agency)):
+    if db.session.scalar(select(func.count()).select_from(User)):
         return None
-    agencies = load_agencies()
+    agencies = sum(agencies_reference.load())
     people = content.people()
     for person in people["supervisors"] + people["analysts"]:
         access.create_user(person["username"], person["display_name"], person["role"], person["agency"],

@@ -58,12 +58,13 @@ def backup(out_path, passphrase_file):
 @keys_cli.command("restore")
 @click.argument("backup_path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--passphrase-file", type=click.Path(exists=True, dir_okay=False))
-def restore(backup_path, passphrase_file):
+@click.option("--replace", is_flag=True, help="re-wrap keys already present (after losing the KEK file)")
+def restore(backup_path, passphrase_file, replace):
     """Add the keys of a backup to this store, wrapped under this host's KEK."""
     with open(backup_path, "rb") as handle:
         blob = handle.read()
     try:
-        restored = service.restore(blob, _passphrase(passphrase_file, confirm=False))
+        restored = service.restore(blob, _passphrase(passphrase_file, confirm=False), replace)
     except Exception as error:  # CryptoError or KeyCustodyError: say it plainly
         _fail(f"restore failed: {getattr(error, 'code', error)}")
     click.echo(f"restored: {', '.join(restored) or 'nothing new'}")

@@ -130,21 +130,29 @@ def backup(passphrase):
     return crypto.export_backup(payload, passphrase)
 
 
-def restore(blob, passphrase):
-    """Add the backup's keys that this store lacks, re-wrapped under this host's KEK."""
+def restore(blob, passphrase, replace=False):
+    """Add the backup's keys that this store lacks, wrapped under this host's KEK.
+
+    replace=True also re-wraps keys the store already has: the way back after the KEK
+    file was lost, when the stored wrappings can no longer be opened."""
     payload = crypto.import_backup(blob, passphrase)
     kek = _kek(create=True)
     restored = []
     for entry in payload["keys"]:
-        if db.session.scalar(select(ServerKey).filter_by(kid=entry["kid"])):
-            continue
         private = crypto.private_from_bytes(crypto.b64d(entry["private_key"]))
-        row = _store(private, entry["purpose"], kek)
-        if row.kid != entry["kid"]:
+        if crypto.key_id(crypto.public_raw(private)) != entry["kid"]:
             raise KeyCustodyError(f"backup entry {entry['kid']} does not match its key")
+        existing = db.session.scalar(select(ServerKey).filter_by(kid=entry["kid"]))
+        if existing is not None and not replace:
+            continue
+        if existing is not None:
+            db.session.delete(existing)
+            db.session.flush()
+        row = _store(private, entry["purpose"], kek)
         row.created_at = datetime.fromisoformat(entry["created_at"])
         restored.append(row.kid)
     db.session.commit()
+    _cache().clear()
     return restored
 
 
