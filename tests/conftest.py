@@ -5,11 +5,18 @@ create_all), then emptied between tests. PostgreSQL comes from TEST_DATABASE_URL
 (.ci/run creates a fresh database) or, failing that, a temporary database on the
 local server; it is never skipped.
 """
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -21,6 +28,7 @@ from server.keys import service as keys
 from server.reference import agencies
 from server.sync.ledger import GENESIS, HEAD_ID
 
+ROOT = Path(__file__).resolve().parent.parent
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -66,17 +74,67 @@ def make_app(database_url, tmp_path, **config):
                        "AUTH_FAILURES_PER_MINUTE": 1000, **config})
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = make_app(database_url, tmp_path)
+def prepare(app):
+    """Migrated once per database, emptied, with server keys and the agencies."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
-        if database_url not in _migrated:
+        if url not in _migrated:
             upgrade()
-            _migrated.add(database_url)
+            _migrated.add(url)
         _empty(db.engine)
         keys.init_keys()
         agencies.load()
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = prepare(make_app(database_url, tmp_path))
     yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(app, tmp_path, workers=4):
+    """The production server (gunicorn) on this app's database and keys."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(tmp_path / "instance"),
+           "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
+        env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url + "/api/openapi.json", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+@pytest.fixture
+def pg_server(postgres_url, tmp_path):
+    app = prepare(make_app(postgres_url, tmp_path))
+    with running_server(app, tmp_path) as url:
+        yield app, url
     with app.app_context():
         db.engine.dispose()
 

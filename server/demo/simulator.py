@@ -71,6 +71,9 @@ class SimulatedDevice:
         self.receipts = {}  # rid -> last receipt
         self.device_id = self.intake = self.signing_key = None
 
+    def key_public(self):
+        return crypto.public_raw(self.key)
+
     # -- clock ----------------------------------------------------------------------
     def device_ms(self):
         return int(self.clock() * 1000) + self.clock_error_ms

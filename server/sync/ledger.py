@@ -59,10 +59,15 @@ class Verdict:
 
 def verify():
     """Walk the chain from the first row; name the first row that does not fit."""
-    previous, expected_idx = GENESIS, 1
-    rows = db.session.execute(select(LedgerEntry).order_by(LedgerEntry.idx)
-                              .execution_options(yield_per=1000)).scalars()
-    count = 0
+    result = db.session.execute(select(LedgerEntry).order_by(LedgerEntry.idx).execution_options(yield_per=1000))
+    try:
+        return _walk(result.scalars())
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL; we may stop early
+
+
+def _walk(rows):
+    previous, expected_idx, count = GENESIS, 1, 0
     for entry in rows:
         count += 1
         if entry.idx != expected_idx:
