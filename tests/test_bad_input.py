@@ -146,6 +146,7 @@ def test_invalid_item_values(app, device, change):
 @pytest.mark.parametrize("change", [
     {"date": "2026-13-45"}, {"agency": "NO-SUCH-AGENCY"}, {"place": ""}, {"items": []},
     {"suspects": [{"name": "A", "nationality": "XX"}]}, {"surprise": "unknown field"},
+    {"place": "Móng\x00Cái"}, {"narrative": "bell\x07"},
 ])
 def test_invalid_field_values(app, device, change):
     device.seal({**SEIZURE, **change})
@@ -269,3 +270,35 @@ def test_malformed_batches_get_a_coded_answer_never_a_500(app, device, body):
     answer = device.post_signed(device.PUSH, body)
     assert answer.status in (400, 422)
     assert answer.json()["code"] in ("bad_request", "invalid_request")
+
+
+def test_random_envelopes_are_quarantined_never_a_500(app, device):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    b64_bytes = st.binary(max_size=200).map(crypto.b64e)
+    headers = st.fixed_dictionaries({}, optional={
+        "v": st.one_of(st.just(1), st.integers(), st.text(max_size=3)),
+        "rid": st.one_of(st.uuids().map(str), st.text(max_size=40)),
+        "dev": st.one_of(st.just(device.device_id), st.text(max_size=40)),
+        "seq": st.one_of(st.integers(min_value=-5, max_value=2**70), st.none(), st.floats()),
+        "ts": st.one_of(st.integers(min_value=-10, max_value=10**20), st.text(max_size=5)),
+        "kid": st.one_of(st.just(device.intake[0]), st.text(max_size=80)),
+        "prev": st.one_of(st.none(), st.text(max_size=80)),
+    }).map(lambda h: crypto.b64e(json.dumps(h).encode()))
+    envelope = st.fixed_dictionaries({"h": st.one_of(headers, b64_bytes, st.text(max_size=50)),
+                                      "ct": st.one_of(b64_bytes, st.text(max_size=50)),
+                                      "sig": st.one_of(b64_bytes, st.text(max_size=90))})
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(envelope, min_size=1, max_size=4))
+    def push_garbage(envelopes):
+        answer = device.post_signed(device.PUSH, json.dumps({"records": envelopes}).encode())
+        assert answer.status == 200, answer.body
+        receipts = answer.json()["receipts"]
+        assert [r["i"] for r in receipts] == list(range(len(envelopes)))
+        assert all(r["status"] == "quarantined" and r["code"] for r in receipts)
+
+    push_garbage()
+    with app.app_context():
+        assert count(Quarantine) >= 60

@@ -3,7 +3,7 @@ from pathlib import Path
 import click
 import qrcode
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from ..access import service as access
@@ -29,6 +29,7 @@ def print_enrollment(token_row, url, png_path):
 @click.option("--officer", help="officer's name, shown on the device")
 @click.option("--ttl", type=int, default=None, help="minutes the code stays valid (default 15)")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="where to write the QR image")
+@with_appcontext
 def enroll_command(agency_code, officer, ttl, png_path):
     """Print a one-time enrollment QR code for a new device."""
     try:

@@ -1,5 +1,6 @@
 """Enrollment, request authentication and revocation of devices."""
 import random
+import re
 import uuid
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -18,6 +19,10 @@ from .models import Device, EnrollmentToken, RequestNonce
 # Request headers set by the phone (pwa/src/sync) and the simulator.
 H_DEVICE, H_TIMESTAMP, H_OFFSET, H_NONCE, H_SIGNATURE = (
     "Wl-Device", "Wl-Timestamp", "Wl-Clock-Offset", "Wl-Nonce", "Wl-Signature")
+
+
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_DEVICE_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
 def create_enrollment(agency, officer_name=None, ttl_seconds=None):
@@ -89,7 +94,7 @@ def authenticate(request):
         signature = crypto.b64d(signature)
     except (ValueError, crypto.CryptoError):
         ratelimit.refuse("auth_required")
-    if not 8 <= len(nonce) <= 64:
+    if not (_NONCE.match(nonce) and _DEVICE_ID.match(device_id)):
         ratelimit.refuse("auth_required")
     device = db.session.get(Device, device_id)
     if device is None:

@@ -1,4 +1,5 @@
 """Marshmallow schemas generated from form declarations."""
+import re
 from functools import cache
 
 import pycountry
@@ -8,6 +9,16 @@ from ..errors import ApiError
 from .declarations import FORMS
 
 _COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+# C0 controls other than tab and line breaks have no place in a report, and PostgreSQL
+# text cannot hold NUL at all: refuse them as invalid values, with a code.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _printable(value):
+    if _CONTROL.search(value):
+        raise ValidationError("Control characters are not allowed.")
 
 
 def _agency_exists(code):
@@ -37,6 +48,7 @@ def _field(declared):
         validators.append(validate.OneOf(_COUNTRIES))
     elif declared.type == "agency":
         validators.append(_agency_exists)
+    validators.append(_printable)
     if declared.max_length:
         validators.append(validate.Length(max=declared.max_length))
     if declared.required:

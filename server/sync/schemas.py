@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 MAX_TS_MS = 253402300799999  # 9999-12-31: beyond this a timestamp is not a time
+BASE64URL = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class EnvelopeSchema(Schema):
@@ -16,8 +17,8 @@ class HeaderSchema(Schema):
     dev = fields.String(required=True, validate=validate.Length(max=36))
     seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**62))
     ts = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_TS_MS))
-    kid = fields.String(required=True, validate=validate.Length(max=64))
-    prev = fields.String(required=True, allow_none=True, validate=validate.Length(max=64))
+    kid = fields.String(required=True, validate=BASE64URL)
+    prev = fields.String(required=True, allow_none=True, validate=BASE64URL)
 
 
 class DocumentSchema(Schema):

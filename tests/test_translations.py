@@ -1,0 +1,56 @@
+"""Every server string is translated into vi, lo and zh_Hans, and every problem code
+has a message in each language."""
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+
+from server.errors import PROBLEMS
+from server.i18n import LOCALES, TRANSLATIONS
+
+SCRIPTS = {"lo": re.compile("[\u0e80-\u0eff]"), "zh_Hans": re.compile("[\u4e00-\u9fff]")}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
+
+
+def _catalog(locale):
+    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle)
+
+
+@pytest.mark.parametrize("locale", LOCALES[1:])
+def test_catalog_is_complete(locale):
+    problems = []
+    for message in _catalog(locale):
+        if not message.id:
+            assert not message.fuzzy, "header marked fuzzy"
+            continue
+        text = message.string
+        if not text or message.fuzzy:
+            problems.append(f"empty or fuzzy: {message.id}")
+        elif text == message.id:
+            problems.append(f"same as English: {message.id}")
+        elif sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(message.id)):
+            problems.append(f"placeholders differ: {message.id}")
+        elif locale in SCRIPTS and not SCRIPTS[locale].search(text):
+            problems.append(f"not in {locale} script: {message.id}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("locale", LOCALES[1:])
+def test_every_problem_code_has_a_translated_message(locale):
+    translated = {m.id for m in _catalog(locale) if m.id and m.string}
+    assert [code for code, p in PROBLEMS.items() if str(p.message._args[0]) not in translated] == []
+
+
+@pytest.mark.parametrize("accept, sample", [("vi-VN,vi;q=0.9", "vi"), ("lo", "lo"), ("zh-CN,zh;q=0.9", "zh_Hans"),
+                                            ("en-US", "en")])
+def test_errors_are_answered_in_the_phones_language(client, accept, sample):
+    answer = client.post("/api/v1/sync/push", data=b"{}", headers={"Accept-Language": accept})
+    assert answer.json["code"] == "auth_required"
+    english = "This request must be signed by an enrolled device."
+    if sample == "en":
+        assert answer.json["message"] == english
+    else:
+        assert answer.json["message"] != english
+        if sample in SCRIPTS:
+            assert SCRIPTS[sample].search(answer.json["message"])
