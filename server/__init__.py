@@ -37,9 +37,11 @@ def create_app(test_config=None):
 
     from .store.routes import blp as records_blp
     from .sync.routes import blp as sync_blp
+    from .web import blp as web_blp
 
     api.register_blueprint(sync_blp)
     api.register_blueprint(records_blp)
+    app.register_blueprint(web_blp)
 
     from .cli import register
 

@@ -54,3 +54,9 @@ def test_errors_are_answered_in_the_phones_language(client, accept, sample):
         assert answer.json["message"] != english
         if sample in SCRIPTS:
             assert SCRIPTS[sample].search(answer.json["message"])
+
+
+@pytest.mark.parametrize("accept, script", [("lo-LA", SCRIPTS["lo"]), ("zh-CN", SCRIPTS["zh_Hans"])])
+def test_enrollment_page_speaks_the_phones_language(client, accept, script):
+    page = client.get("/enroll", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert script.search(page) and "not installed" not in page
