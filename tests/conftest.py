@@ -32,6 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """Tests read the catalogs as they are in the tree, never stale .mo files."""
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q", "-d",
+                    str(ROOT / "translations")], check=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     given = os.environ.get("TEST_DATABASE_URL")
