@@ -35,7 +35,7 @@ LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 @pytest.fixture(scope="session", autouse=True)
 def compiled_catalogs():
     """Tests read the catalogs as they are in the tree, never stale .mo files."""
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q", "-d",
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile", "-d",
                     str(ROOT / "translations")], check=True)
 
 
