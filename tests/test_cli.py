@@ -59,3 +59,15 @@ def test_demo_load_is_idempotent_and_marked(app):
     with app.app_context():
         narratives = [r.content["narrative"] for r in db.session.query(Record)]
     assert narratives and all(n.startswith("[DEMO]") for n in narratives)
+
+
+def test_demo_simulate_pushes_through_a_running_server(app, tmp_path):
+    from tests.conftest import running_server
+
+    with running_server(app, tmp_path, workers=2) as url:
+        result = app.test_cli_runner().invoke(args=["demo", "simulate", "--devices", "3", "--records", "12",
+                                                    "--url", url, "--clock-error", "-7200"])
+    assert result.exit_code == 0, result.output
+    assert "3 devices pushed 36 records: 36 accepted" in result.output
+    verify = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert "ledger ok: 36 rows" in verify.output

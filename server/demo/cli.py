@@ -7,6 +7,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from ..access import service as access
 from ..devices import service as devices
+from ..extensions import db
 from . import content, loader
 from .simulator import HttpTransport, SimulatedDevice
 
@@ -31,15 +32,18 @@ def load():
 def simulate(device_count, record_count, agency_code, url, clock_error):
     """Enroll N simulated phones and push M records each through HTTP."""
     agency = access.agency_by_code(agency_code)
+    tokens = [devices.create_enrollment(agency, officer_name="Simulated officer")[0] for _ in range(device_count)]
+    # No transaction may stay open while the server writes: on SQLite it would hold the
+    # database's write lock (transactions begin IMMEDIATE) and the server would wait.
+    db.session.close()
     transport = HttpTransport(url or current_app.config["PUBLIC_URL"])
     rng = random.Random()
     started, stored = time.monotonic(), 0
-    for _ in range(device_count):
-        token, _row = devices.create_enrollment(agency, officer_name="Simulated officer")
+    for token in tokens:
         device = SimulatedDevice(transport, clock_error_ms=clock_error * 1000)
         device.enroll(token)
         for _ in range(record_count):
-            device.seal(content.seizure(rng, agency.code))
+            device.seal(content.seizure(rng, agency_code))
         stored += sum(r["status"] == "accepted" for r in device.sync())
     elapsed = time.monotonic() - started
     click.echo(f"{device_count} devices pushed {device_count * record_count} records: {stored} accepted "

@@ -26,12 +26,13 @@ def load(app):
     rng = random.Random(2026)
     records = 0
     for supervisor in people["supervisors"]:
-        agency = access.agency_by_code(supervisor["agency"])
-        token, _row = devices.create_enrollment(agency, officer_name="Demo officer")
+        agency_code = supervisor["agency"]
+        token, _row = devices.create_enrollment(access.agency_by_code(agency_code), officer_name="Demo officer")
+        db.session.close()  # the in-process requests below write; hold no SQLite lock meanwhile
         device = SimulatedDevice(FlaskTransport(app.test_client()))
         device.enroll(token)
         for _ in range(DEMO_RECORDS_PER_COUNTRY):
-            device.seal(content.seizure(rng, agency.code, people["suspects"]), officer="Demo officer")
+            device.seal(content.seizure(rng, agency_code, people["suspects"]), officer="Demo officer")
         records += sum(r["status"] == "accepted" for r in device.sync())
     users = db.session.scalar(select(func.count()).select_from(User))
     return {"agencies": agencies, "users": users, "records": records}
