@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import struct
 
@@ -43,6 +44,7 @@ RESPONSE = b"wildledger/v1/response\x00"
 KEK_AAD = b"wildledger/v1/kek\x00"
 
 SIGNATURE_LENGTH = 64
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 _ECDSA = ec.ECDSA(hashes.SHA256())
 
@@ -62,10 +64,11 @@ def b64e(data: bytes) -> str:
 
 
 def b64d(text: str) -> bytes:
-    if not isinstance(text, str) or not text.isascii():
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text):
         raise CryptoError("malformed_envelope")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # Strict: characters outside the alphabet are an error, not silently skipped.
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except ValueError as error:
         raise CryptoError("malformed_envelope") from error
 

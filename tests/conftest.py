@@ -75,7 +75,25 @@ def _empty(engine):
                            {"id": HEAD_ID, "genesis": GENESIS})
 
 
+_apps = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines():
+    """Every app a test made gives its database connections back."""
+    yield
+    while _apps:
+        with _apps.pop().app_context():
+            db.engine.dispose()
+
+
 def make_app(database_url, tmp_path, **config):
+    app = _make_app(database_url, tmp_path, **config)
+    _apps.append(app)
+    return app
+
+
+def _make_app(database_url, tmp_path, **config):
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                        "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
                        "AUTH_FAILURES_PER_MINUTE": 1000, **config})
@@ -96,10 +114,7 @@ def prepare(app):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = prepare(make_app(database_url, tmp_path))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    return prepare(make_app(database_url, tmp_path))
 
 
 def free_port():
@@ -142,8 +157,6 @@ def pg_server(postgres_url, tmp_path):
     app = prepare(make_app(postgres_url, tmp_path))
     with running_server(app, tmp_path) as url:
         yield app, url
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture

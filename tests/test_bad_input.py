@@ -302,3 +302,15 @@ def test_random_envelopes_are_quarantined_never_a_500(app, device):
     push_garbage()
     with app.app_context():
         assert count(Quarantine) >= 60
+
+
+@pytest.mark.parametrize("header, value", [("Wl-Timestamp", str(10**30)), ("Wl-Timestamp", "-5"),
+                                           ("Wl-Clock-Offset", str(10**30)), ("Wl-Clock-Offset", "1e3"),
+                                           ("Wl-Device", "../../etc"), ("Wl-Nonce", "short"),
+                                           ("Wl-Nonce", "x" * 65), ("Wl-Signature", "%%%")])
+def test_malformed_auth_headers_are_refused_not_a_500(app, device, client, header, value):
+    body = b'{"records": []}'
+    headers = {**device.signed_headers(device.PUSH, body), header: value}
+    answer = client.post(device.PUSH, data=body, headers=headers)
+    assert (answer.status_code, answer.json["code"]) in ((401, "auth_required"), (401, "unknown_device"))
+    assert counts(app) == {"ledger": 0, "records": 0, "quarantine": 0}

@@ -14,6 +14,7 @@ from ..dbtypes import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..keys import service as keys
+from ..sync.schemas import MAX_TS_MS
 from .models import Device, EnrollmentToken, RequestNonce
 
 # Request headers set by the phone (pwa/src/sync) and the simulator.
@@ -21,6 +22,7 @@ H_DEVICE, H_TIMESTAMP, H_OFFSET, H_NONCE, H_SIGNATURE = (
     "Wl-Device", "Wl-Timestamp", "Wl-Clock-Offset", "Wl-Nonce", "Wl-Signature")
 
 
+MAX_OFFSET_MS = 50 * 365 * 24 * 3600 * 1000  # a clock wrong by more is not a clock
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _DEVICE_ID = re.compile(r"^[0-9a-f-]{36}$")
 
@@ -94,7 +96,8 @@ def authenticate(request):
         signature = crypto.b64d(signature)
     except (ValueError, crypto.CryptoError):
         ratelimit.refuse("auth_required")
-    if not (_NONCE.match(nonce) and _DEVICE_ID.match(device_id)):
+    if not (_NONCE.match(nonce) and _DEVICE_ID.match(device_id)
+            and 0 <= timestamp_ms <= MAX_TS_MS and abs(offset_ms) <= MAX_OFFSET_MS):
         ratelimit.refuse("auth_required")
     device = db.session.get(Device, device_id)
     if device is None:

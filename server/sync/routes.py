@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from .. import crypto
 from ..devices import service as devices
 from ..errors import ApiError
+from ..i18n import LOCALES
 from ..keys import service as keys
 from . import intake
 from .schemas import EnrollRequestSchema, EnrollResponseSchema, PushRequestSchema, PushResponseSchema
@@ -45,7 +46,8 @@ def enroll(args):
     agency = device.agency
     return {
         "device_id": device.id,
-        "agency": {"code": agency.code, "country": agency.country, "name": agency.name_en},
+        "agency": {"code": agency.code, "country": agency.country,
+                   "names": {locale: agency.name(locale) for locale in LOCALES}},
         "officer_name": device.officer_name,
         "intake_keys": [keys.describe(row) for row in keys.intake_keys()],
         "signing_key": keys.describe(keys.signing_key()),
