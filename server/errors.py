@@ -94,12 +94,9 @@ def _handle_api_error(error):
 
 def _handle_http_exception(error):
     code = _HTTP_CODES.get(error.code, "internal_error" if error.code >= 500 else "bad_request")
-    extra = {}
-    # webargs (through flask-smorest) attaches field errors to 422s.
-    messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
-    if messages:
-        extra["fields"] = messages.get("json", messages)
-    return render(PROBLEMS[code], extra)
+    # webargs (through flask-smorest) attaches the field errors of a 422 as data.messages.
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    return render(PROBLEMS[code], {"fields": messages.get("json", messages)} if messages else None)
 
 
 def _handle_unexpected(error):

@@ -3,28 +3,34 @@
 Catalogs live in translations/<lang>/LC_MESSAGES/messages.po (server) and, from the
 PWA issues on, pwa.po. .po files are committed; .mo files are build output.
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import click
-from flask import request
+from flask import has_request_context, request
 from flask.cli import AppGroup
 
 LOCALES = ("en", "vi", "lo", "zh_Hans")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 _BROWSER_TAGS = {"en": "en", "vi": "vi", "lo": "lo", "zh": "zh_Hans", "zh-cn": "zh_Hans",
-                 "zh-hans": "zh_Hans", "zh-sg": "zh_Hans", "zh_hans": "zh_Hans"}
+                 "zh-hans": "zh_Hans", "zh-sg": "zh_Hans"}
+
+
+def _match(tag):
+    tag = tag.lower().replace("_", "-").split(".")[0]
+    return _BROWSER_TAGS.get(tag) or _BROWSER_TAGS.get(tag.split("-")[0])
 
 
 def select_locale():
-    """Accept-Language, mapped onto the four catalogs (browsers send zh-CN, not zh_Hans)."""
-    for tag, _quality in request.accept_languages:
-        tag = tag.lower()
-        locale = _BROWSER_TAGS.get(tag) or _BROWSER_TAGS.get(tag.split("-")[0])
-        if locale:
-            return locale
-    return "en"
+    """In a request, Accept-Language (browsers send zh-CN, not zh_Hans); on the command
+    line, WILDLEDGER_LANG or the shell's LANG (vi_VN.UTF-8, zh_CN.UTF-8, lo_LA…)."""
+    if has_request_context():
+        tags = [tag for tag, _quality in request.accept_languages]
+    else:
+        tags = [os.environ.get(name, "") for name in ("WILDLEDGER_LANG", "LC_ALL", "LC_MESSAGES", "LANG")]
+    return next((locale for locale in map(_match, filter(None, tags)) if locale), "en")
 
 
 translate = AppGroup("translate", help="Extract, update and compile message catalogs.")

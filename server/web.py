@@ -1,6 +1,7 @@
 """The pages a phone opens from an enrollment QR code. The PWA replaces them."""
 from flask import Blueprint, render_template_string
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 blp = Blueprint("web", __name__)
 

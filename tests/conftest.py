@@ -29,6 +29,7 @@ from server.reference import agencies
 from server.sync.ledger import GENESIS, HEAD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ["WILDLEDGER_LANG"] = "en"  # command output is asserted in English, whatever the shell's LANG
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

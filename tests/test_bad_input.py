@@ -12,7 +12,6 @@ from server.devices.models import EnrollmentToken
 from server.extensions import db
 from server.store.models import Entity, Seizure
 from server.sync.models import Quarantine
-from tests.conftest import enroll_device
 from tests.helpers import SEIZURE, count, counts
 
 
@@ -314,3 +313,14 @@ def test_malformed_auth_headers_are_refused_not_a_500(app, device, client, heade
     answer = client.post(device.PUSH, data=body, headers=headers)
     assert (answer.status_code, answer.json["code"]) in ((401, "auth_required"), (401, "unknown_device"))
     assert counts(app) == {"ledger": 0, "records": 0, "quarantine": 0}
+
+
+def test_http_level_errors_are_coded_and_translated(client):
+    answer = client.post("/api/v1/enroll", json={"token": "short"}, headers={"Accept-Language": "vi"})
+    assert (answer.status_code, answer.json["code"]) == (422, "invalid_request")
+    assert set(answer.json["fields"]) == {"token", "public_key", "proof"}
+    assert answer.json["message"] != "The request has missing or invalid values."
+    assert client.get("/api/v1/nothing-here").json["code"] == "not_found"
+    assert client.delete("/api/v1/enroll").json["code"] == "method_not_allowed"
+    assert client.post("/api/v1/enroll", data=b"{", content_type="application/json").json["code"] in (
+        "bad_request", "invalid_request")

@@ -33,7 +33,7 @@ def test_enroll_prints_a_qr_with_url_token_and_fingerprints(app, tmp_path):
 
 def test_enroll_unknown_agency(app):
     result = app.test_cli_runner().invoke(args=["enroll", "--agency", "XX-NOPE"])
-    assert result.exit_code != 0 and "unknown agency" in result.output
+    assert result.exit_code != 0 and "Unknown agency" in result.output
 
 
 def test_revoke_from_the_command_line(app, device):
@@ -70,4 +70,4 @@ def test_demo_simulate_pushes_through_a_running_server(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "3 devices pushed 36 records: 36 accepted" in result.output
     verify = app.test_cli_runner().invoke(args=["ledger", "verify"])
-    assert "ledger ok: 36 rows" in verify.output
+    assert "Ledger ok: 36 rows" in verify.output

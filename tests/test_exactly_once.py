@@ -118,7 +118,7 @@ def test_eight_clients_released_together_store_each_record_once(pg_server):
         assert db.session.scalar(select(func.count(func.distinct(LedgerEntry.rid)))) == 40
         assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 40
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
-    assert result.exit_code == 0 and "ledger ok: 40 rows" in result.output
+    assert result.exit_code == 0 and "Ledger ok: 40 rows" in result.output
 
 
 def pg_server_token(app):

@@ -8,8 +8,8 @@ from server import crypto
 from server.extensions import db
 from server.keys import service as keys
 from server.keys.models import ServerKey
-from server.store.models import Record
 from server.reference import agencies
+from server.store.models import Record
 from tests.conftest import _empty, enroll_device, make_app
 from tests.helpers import SEIZURE, counts
 
@@ -126,6 +126,6 @@ def test_store_rebuilt_from_the_ledger_with_restored_keys(app, device, tmp_path,
                                                      str(tmp_path / "pass")])
     assert result.exit_code == 0, result.output
     result = new_host.test_cli_runner().invoke(args=["intake", "replay"])
-    assert "replayed 4 ledger rows: 4 filed" in result.output
+    assert "Replayed 4 ledger rows: 4 filed" in result.output
     with new_host.app_context():
         assert {r.rid: r.content for r in db.session.scalars(select(Record))} == before

@@ -28,7 +28,7 @@ def _verify(app):
 
 def test_intact_ledger_verifies(filled):
     result = _verify(filled)
-    assert result.exit_code == 0 and "ledger ok: 5 rows" in result.output
+    assert result.exit_code == 0 and "Ledger ok: 5 rows" in result.output
 
 
 @pytest.mark.parametrize("statement, first_bad", [
@@ -60,7 +60,7 @@ def test_tampering_is_detected_at_the_first_bad_row(filled, statement, first_bad
         _sql(filled, statement, junk=b"tampered")
     result = _verify(filled)
     assert result.exit_code != 0
-    assert f"ledger row {first_bad} is bad" in result.output
+    assert f"Ledger row {first_bad} is bad" in result.output
 
 
 def test_replay_rebuilds_store_rows_deleted_by_raw_sql(filled):
@@ -71,9 +71,9 @@ def test_replay_rebuilds_store_rows_deleted_by_raw_sql(filled):
     _sql(filled, "DELETE FROM seizures WHERE record_id IN (SELECT id FROM records WHERE ledger_idx IN (2, 4))")
     _sql(filled, "DELETE FROM records WHERE ledger_idx IN (2, 4)")
     result = filled.test_cli_runner().invoke(args=["intake", "replay"])
-    assert result.exit_code == 0 and "replayed 2 ledger rows: 2 filed" in result.output
+    assert result.exit_code == 0 and "Replayed 2 ledger rows: 2 filed" in result.output
     with filled.app_context():
         after = {r.rid: (r.content, [i.species for i in r.seizure.items]) for r in db.session.scalars(select(Record))}
     assert after == before
     again = filled.test_cli_runner().invoke(args=["intake", "replay"])
-    assert "replayed 0 ledger rows" in again.output
+    assert "Replayed 0 ledger rows" in again.output

@@ -9,7 +9,7 @@ from server.errors import PROBLEMS
 from server.i18n import LOCALES, TRANSLATIONS
 
 SCRIPTS = {"lo": re.compile("[\u0e80-\u0eff]"), "zh_Hans": re.compile("[\u4e00-\u9fff]")}
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdf]|\{\w*\}")
 
 
 def _catalog(locale):
@@ -60,3 +60,9 @@ def test_errors_are_answered_in_the_phones_language(client, accept, sample):
 def test_enrollment_page_speaks_the_phones_language(client, accept, script):
     page = client.get("/enroll", headers={"Accept-Language": accept}).get_data(as_text=True)
     assert script.search(page) and "not installed" not in page
+
+
+def test_command_line_speaks_the_shells_language(app, monkeypatch):
+    monkeypatch.setenv("WILDLEDGER_LANG", "vi_VN.UTF-8")
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0 and "Ledger ok" not in result.output and "0" in result.output

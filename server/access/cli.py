@@ -1,6 +1,7 @@
 import click
 from flask.cli import AppGroup
-
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -22,7 +23,7 @@ def create(username, display_name, role, agency_code, phone):
         service.create_user(username, display_name, role, agency_code, phone)
     except (LookupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"created {username}")
+    click.echo(_("Created %(user)s.", user=username))
 
 
 @users_cli.command("token")
@@ -44,10 +45,10 @@ agencies_cli = AppGroup("agencies", help="Enforcement agencies (reference data).
 def load_agencies(path):
     """Add or update agencies from server/reference/agencies.json (or --file)."""
     added, updated = reference.load(path or reference.AGENCIES_FILE)
-    click.echo(f"agencies: {added} added, {updated} updated")
+    click.echo(_("Agencies: %(added)d added, %(updated)d updated.", added=added, updated=updated))
 
 
 @agencies_cli.command("list")
 def list_agencies():
     for agency in db.session.scalars(select(Agency).order_by(Agency.country, Agency.code)):
-        click.echo(f"{agency.code:16} {agency.country}  {agency.name_en}")
+        click.echo(f"{agency.code:16} {agency.country}  {agency.name(get_locale())}")

@@ -3,6 +3,7 @@
 Visibility: an analyst sees their country; everyone else sees their own agency;
 admins see everything. Share grants will widen this later, explicitly and audited.
 """
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import crypto, ratelimit
@@ -16,13 +17,13 @@ from .models import ROLES, Agency, ApiToken, User
 def agency_by_code(code):
     agency = db.session.scalar(select(Agency).filter_by(code=code))
     if agency is None:
-        raise LookupError(f"unknown agency {code!r}")
+        raise LookupError(_("Unknown agency %(code)s.", code=code))
     return agency
 
 
 def create_user(username, display_name, role, agency_code, phone=None):
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise ValueError(_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)))
     user = User(username=username, display_name=display_name, role=role,
                 agency=agency_by_code(agency_code), phone=phone)
     db.session.add(user)
@@ -33,7 +34,7 @@ def create_user(username, display_name, role, agency_code, phone=None):
 def user_by_name(username):
     user = db.session.scalar(select(User).filter_by(username=username))
     if user is None:
-        raise LookupError(f"unknown user {username!r}")
+        raise LookupError(_("Unknown user %(user)s.", user=username))
     return user
 
 

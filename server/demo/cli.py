@@ -4,6 +4,7 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from ..access import service as access
 from ..devices import service as devices
@@ -18,8 +19,8 @@ demo_cli = AppGroup("demo", help="Demo data and simulated devices.")
 def load():
     """Agencies, one supervisor and analyst per country, and a few demo records."""
     summary = loader.load(current_app._get_current_object())
-    click.echo("demo data already loaded" if summary is None else
-               f"loaded {summary['agencies']} agencies, {summary['users']} users, {summary['records']} demo records")
+    click.echo(_("Demo data already loaded.") if summary is None else
+               _("Loaded %(agencies)d agencies, %(users)d users, %(records)d demo records.", **summary))
 
 
 @demo_cli.command("simulate")
@@ -42,9 +43,9 @@ def simulate(device_count, record_count, agency_code, url, clock_error):
     for token in tokens:
         device = SimulatedDevice(transport, clock_error_ms=clock_error * 1000)
         device.enroll(token)
-        for _ in range(record_count):
+        for _record in range(record_count):
             device.seal(content.seizure(rng, agency_code))
         stored += sum(r["status"] == "accepted" for r in device.sync())
     elapsed = time.monotonic() - started
-    click.echo(f"{device_count} devices pushed {device_count * record_count} records: {stored} accepted "
-               f"in {elapsed:.1f} s")
+    click.echo(_("%(devices)d devices pushed %(records)d records: %(stored)d accepted in %(seconds).1f s.",
+                 devices=device_count, records=device_count * record_count, stored=stored, seconds=elapsed))

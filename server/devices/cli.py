@@ -4,6 +4,7 @@ import click
 import qrcode
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access import service as access
@@ -17,10 +18,10 @@ def print_enrollment(token_row, url, png_path):
     qr.add_data(url)
     qr.print_ascii(invert=True)
     qr.make_image().save(png_path)
-    click.echo(f"Enrollment for {token_row.agency.code}"
-               + (f" ({token_row.officer_name})" if token_row.officer_name else "")
-               + f", valid until {token_row.expires_at:%Y-%m-%d %H:%M} UTC, once.")
-    click.echo(f"QR image: {png_path}")
+    click.echo(_("Enrollment for %(agency)s %(officer)s, valid once, until %(time)s UTC.",
+                 agency=token_row.agency.code, officer=token_row.officer_name or "",
+                 time=f"{token_row.expires_at:%Y-%m-%d %H:%M}"))
+    click.echo(_("QR image: %(path)s", path=png_path))
     click.echo(f"URL: {url}")
 
 
@@ -47,9 +48,11 @@ devices_cli = AppGroup("devices", help="Enrolled devices.")
 @devices_cli.command("list")
 def list_devices():
     for device in db.session.scalars(select(Device).order_by(Device.enrolled_at)):
-        state = f"revoked {device.revoked_at:%Y-%m-%d}" if device.revoked_at else "active"
-        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else "never"
-        click.echo(f"{device.id}  {device.agency.code:14} {state:18} last seen {seen}  {device.officer_name or ''}")
+        state = (_("revoked %(date)s", date=f"{device.revoked_at:%Y-%m-%d}") if device.revoked_at
+                 else _("active"))
+        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else _("never")
+        click.echo(f"{device.id}  {device.agency.code:14} {state:18} "
+                   + _("last seen %(time)s", time=seen) + f"  {device.officer_name or ''}")
 
 
 @devices_cli.command("revoke")
@@ -60,4 +63,4 @@ def revoke(device_id):
         service.revoke(device_id)
     except LookupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"revoked {device_id}")
+    click.echo(_("Revoked %(device)s.", device=device_id))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -139,7 +140,7 @@ def _prune_nonces(now):
 def revoke(device_id):
     device = db.session.get(Device, device_id)
     if device is None:
-        raise LookupError(f"unknown device {device_id}")
+        raise LookupError(_("Unknown device %(device)s.", device=device_id))
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         db.session.commit()

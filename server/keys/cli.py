@@ -1,5 +1,6 @@
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from . import service
 
@@ -17,7 +18,7 @@ def init():
         created = service.init_keys()
     except service.KeyCustodyError as error:
         _fail(error)
-    click.echo(f"created: {', '.join(created)}" if created else "server keys already present")
+    click.echo(_("Created: %(keys)s.", keys=", ".join(created)) if created else _("Server keys already present."))
 
 
 @keys_cli.command("show")
@@ -25,21 +26,23 @@ def show():
     """Key ids and fingerprints (the intake key listed first seals new records)."""
     for row in service.intake_keys() + [service.signing_key()]:
         described = service.describe(row)
-        click.echo(f"{row.purpose:8} {row.kid}  fingerprint {described['fingerprint']}  created {row.created_at:%Y-%m-%d}")
+        click.echo(_("%(purpose)s key %(kid)s, fingerprint %(fingerprint)s, created %(date)s",
+                     purpose=row.purpose, kid=row.kid, fingerprint=described["fingerprint"],
+                     date=f"{row.created_at:%Y-%m-%d}"))
 
 
 @keys_cli.command("rotate-intake")
 def rotate_intake():
     """New intake key for new records; old keys keep opening old envelopes."""
     row = service.rotate_intake()
-    click.echo(f"new intake key {row.kid}; back up the keys now: flask keys backup")
+    click.echo(_("New intake key %(kid)s. Back up the keys now: flask keys backup", kid=row.kid))
 
 
 def _passphrase(passphrase_file, confirm):
     if passphrase_file:
         with open(passphrase_file, encoding="utf-8") as handle:
             return handle.readline().rstrip("\n")
-    return click.prompt("Backup passphrase", hide_input=True, confirmation_prompt=confirm)
+    return click.prompt(_("Backup passphrase"), hide_input=True, confirmation_prompt=confirm)
 
 
 @keys_cli.command("backup")
@@ -49,10 +52,10 @@ def backup(out_path, passphrase_file):
     """Write every server key, encrypted under a passphrase (scrypt + AES-GCM)."""
     passphrase = _passphrase(passphrase_file, confirm=True)
     if len(passphrase) < 12:
-        _fail("use a passphrase of at least 12 characters")
+        _fail(_("Use a passphrase of at least 12 characters."))
     with click.open_file(out_path, "wb") as handle:
         handle.write(service.backup(passphrase))
-    click.echo(f"wrote {out_path}; keep it offline, apart from the passphrase")
+    click.echo(_("Wrote %(path)s. Keep it offline, apart from the passphrase.", path=out_path))
 
 
 @keys_cli.command("restore")
@@ -66,5 +69,5 @@ def restore(backup_path, passphrase_file, replace):
     try:
         restored = service.restore(blob, _passphrase(passphrase_file, confirm=False), replace)
     except Exception as error:  # CryptoError or KeyCustodyError: say it plainly
-        _fail(f"restore failed: {getattr(error, 'code', error)}")
-    click.echo(f"restored: {', '.join(restored) or 'nothing new'}")
+        _fail(_("Restore failed: %(reason)s", reason=getattr(error, "code", error)))
+    click.echo(_("Restored: %(keys)s.", keys=", ".join(restored)) if restored else _("Nothing new to restore."))

@@ -9,6 +9,7 @@ MultiFernet: the newest intake key seals, every intake key still opens.
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import crypto
@@ -30,8 +31,8 @@ def _kek(create=False):
     try:
         return crypto.KeyEncryptionKey.load_or_create(path, create=create)
     except FileNotFoundError as error:
-        raise KeyCustodyError(f"key-encryption key file {path} is missing; restore it, or run "
-                              "`flask keys init` on a new installation") from error
+        raise KeyCustodyError(_("The key-encryption key file %(path)s is missing. Restore it, or run "
+                                "`flask keys init` on a new installation.", path=path)) from error
 
 
 def _label(kid, purpose):
@@ -65,8 +66,8 @@ def init_keys():
         created.append(SIGNING)
     if not _keys(INTAKE):
         if ledger_holds_records():
-            raise KeyCustodyError("the ledger holds sealed records but no intake key exists: restore "
-                                  "the keys with `flask keys restore`; a new key would not open them")
+            raise KeyCustodyError(_("The ledger holds sealed records but no intake key exists. Restore "
+                                    "the keys with `flask keys restore`: a new key would not open them."))
         _store(crypto.generate_key(), INTAKE, kek)
         created.append(INTAKE)
     db.session.commit()
@@ -82,14 +83,14 @@ def rotate_intake():
 def current_intake():
     keys = _keys(INTAKE)
     if not keys:
-        raise KeyCustodyError("no intake key; run `flask keys init`")
+        raise KeyCustodyError(_("No intake key. Run `flask keys init`."))
     return keys[0]
 
 
 def signing_key():
     keys = _keys(SIGNING)
     if not keys:
-        raise KeyCustodyError("no signing key; run `flask keys init`")
+        raise KeyCustodyError(_("No signing key. Run `flask keys init`."))
     return keys[0]
 
 
@@ -141,7 +142,7 @@ def restore(blob, passphrase, replace=False):
     for entry in payload["keys"]:
         private = crypto.private_from_bytes(crypto.b64d(entry["private_key"]))
         if crypto.key_id(crypto.public_raw(private)) != entry["kid"]:
-            raise KeyCustodyError(f"backup entry {entry['kid']} does not match its key")
+            raise KeyCustodyError(_("Backup entry %(kid)s does not match its key.", kid=entry["kid"]))
         existing = db.session.scalar(select(ServerKey).filter_by(kid=entry["kid"]))
         if existing is not None and not replace:
             continue

@@ -3,7 +3,16 @@
 Entities follow the FollowTheMoney model (schema + properties) so they export 1:1 to
 FtM/Aleph and i2. Every row knows its owning agency and country.
 """
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..access.models import Agency

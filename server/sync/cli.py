@@ -1,5 +1,6 @@
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -16,8 +17,9 @@ def verify():
     """Recompute the hash chain from the first row; name the first bad row."""
     verdict = ledger.verify()
     if not verdict.ok:
-        raise click.ClickException(f"ledger row {verdict.first_bad} is bad: {verdict.reason}")
-    click.echo(f"ledger ok: {verdict.rows} rows")
+        raise click.ClickException(_("Ledger row %(row)d is bad: %(reason)s", row=verdict.first_bad,
+                                      reason=verdict.reason))
+    click.echo(_("Ledger ok: %(rows)d rows.", rows=verdict.rows))
 
 
 @intake_cli.command("replay")
@@ -25,7 +27,8 @@ def replay():
     """File again every ledger row that has no store rows."""
     receipts = intake.replay()
     filed = sum(receipt.status == "accepted" for receipt in receipts)
-    click.echo(f"replayed {len(receipts)} ledger rows: {filed} filed, {len(receipts) - filed} quarantined")
+    click.echo(_("Replayed %(rows)d ledger rows: %(filed)d filed, %(held)d quarantined.",
+                 rows=len(receipts), filed=filed, held=len(receipts) - filed))
 
 
 @quarantine_cli.command("list")

@@ -10,6 +10,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -242,7 +243,7 @@ def release(quarantine_id):
     ledger; a ledger-backed one is filed again."""
     row = db.session.get(Quarantine, quarantine_id)
     if row is None or row.status != "held":
-        raise LookupError(f"no held quarantine row {quarantine_id}")
+        raise LookupError(_("No held quarantine row %(id)d.", id=quarantine_id))
     device = db.session.get(Device, row.device_id)
     if row.ledger_idx is not None:
         receipt = file_entry(db.session.get(LedgerEntry, row.ledger_idx), device)
@@ -258,7 +259,7 @@ def release(quarantine_id):
         row.status, row.released_at = "released", utcnow()
         receipt = file_entry(entry, device, envelope)
     else:
-        raise ValueError(f"a record quarantined for {row.code} cannot be released")
+        raise ValueError(_("A record quarantined for %(code)s cannot be released.", code=row.code))
     db.session.commit()
     return receipt
 

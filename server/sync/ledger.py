@@ -6,6 +6,7 @@ starting from 32 zero bytes. `verify()` recomputes it from the first row.
 import struct
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import crypto
@@ -71,14 +72,14 @@ def _walk(rows):
     for entry in rows:
         count += 1
         if entry.idx != expected_idx:
-            return Verdict(count, entry.idx, f"expected index {expected_idx}: rows missing or moved")
+            return Verdict(count, entry.idx, _("expected index %(idx)d: rows missing or moved", idx=expected_idx))
         if crypto.envelope_digest(entry.header, entry.ct, entry.sig) != entry.env_sha256:
-            return Verdict(count, entry.idx, "envelope bytes do not match their digest")
+            return Verdict(count, entry.idx, _("envelope bytes do not match their digest"))
         expected = _chain(previous, entry.idx, entry.rid, entry.env_sha256, entry.received_at)
         if expected != entry.chain_hash:
-            return Verdict(count, entry.idx, "chain hash does not follow from the previous row")
+            return Verdict(count, entry.idx, _("chain hash does not follow from the previous row"))
         previous, expected_idx = entry.chain_hash, expected_idx + 1
     head = db.session.get(LedgerHead, HEAD_ID)
     if head is not None and (head.idx, head.chain_hash) != (expected_idx - 1, previous):
-        return Verdict(count, expected_idx, "the chain head does not match the last row: rows deleted at the end")
+        return Verdict(count, expected_idx, _("the chain head does not match the last row: rows deleted at the end"))
     return Verdict(count)

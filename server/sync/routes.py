@@ -10,7 +10,12 @@ from ..errors import ApiError
 from ..i18n import LOCALES
 from ..keys import service as keys
 from . import intake
-from .schemas import EnrollRequestSchema, EnrollResponseSchema, PushRequestSchema, PushResponseSchema
+from .schemas import (
+    EnrollRequestSchema,
+    EnrollResponseSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+)
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1", description="Device enrollment and sync")
 
