@@ -324,3 +324,12 @@ def test_http_level_errors_are_coded_and_translated(client):
     assert client.delete("/api/v1/enroll").json["code"] == "method_not_allowed"
     assert client.post("/api/v1/enroll", data=b"{", content_type="application/json").json["code"] in (
         "bad_request", "invalid_request")
+
+
+def test_openapi_document_describes_the_device_api(client):
+    spec = client.get("/api/openapi.json").json
+    push = spec["paths"]["/api/v1/sync/push"]["post"]
+    body = push["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/PushRequest")
+    assert set(spec["components"]["schemas"]["Envelope"]["required"]) == {"h", "ct", "sig"}
+    assert "/api/v1/records/{rid}" in spec["paths"]

@@ -34,8 +34,12 @@ def device_required(view):
 
 @blp.after_request
 def sign_response(response):
-    # Phones pin the signing key at enrollment and check every answer with it.
-    response.headers["Wl-Server-Signature"] = keys.sign_response(response.get_data())
+    # Phones pin the signing key at enrollment and check every answer with it. Without
+    # a usable key the answer goes out unsigned, so phones refuse it and retry later.
+    try:
+        response.headers["Wl-Server-Signature"] = keys.sign_response(response.get_data())
+    except keys.KeyCustodyError:
+        current_app.logger.exception("answer left unsigned: no usable signing key")
     return response
 
 
