@@ -77,3 +77,29 @@ def test_replay_rebuilds_store_rows_deleted_by_raw_sql(filled):
     assert after == before
     again = filled.test_cli_runner().invoke(args=["intake", "replay"])
     assert "Replayed 0 ledger rows" in again.output
+
+
+def test_a_bug_after_the_ledger_commit_loses_nothing(app, device, monkeypatch):
+    """A crash in filing leaves the envelope in the ledger and a quarantine row; once
+    the bug is fixed, replay files it."""
+    from server.store import service
+    from server.sync.models import Quarantine
+
+    def broken_filer(*args, **kwargs):
+        raise RuntimeError("a bug in filing")
+
+    monkeypatch.setitem(service.FILERS, "seizure", broken_filer)
+    rid = device.seal(SEIZURE)
+    [receipt] = device.sync()
+    assert (receipt["status"], receipt["code"], receipt["log_index"]) == ("quarantined", "intake_error", 1)
+    with app.app_context():
+        held = db.session.scalars(select(Quarantine)).one()
+        assert (held.rid, held.ledger_idx, held.status) == (rid, 1, "held")
+        assert db.session.scalar(select(Record.id)) is None
+
+    monkeypatch.undo()
+    result = app.test_cli_runner().invoke(args=["intake", "replay"])
+    assert "Replayed 1 ledger rows: 1 filed" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Record)).one().content == SEIZURE
+        assert db.session.scalars(select(Quarantine)).one().status == "released"
