@@ -80,14 +80,18 @@ def _decode(envelope):
 
 
 def _quarantine(device, envelope, code, detail=None, entry=None):
-    row = None
+    kept = json.dumps(envelope.raw, ensure_ascii=False)
     if entry is not None:
         row = db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx))
+    else:
+        # A phone that never heard the answer sends the same envelope again: one row.
+        row = next((held for held in db.session.scalars(
+            select(Quarantine).filter_by(device_id=device.id, rid=envelope.rid, code=code, status="held",
+                                         ledger_idx=None)) if held.envelope == kept), None)
     if row is None:
-        row = Quarantine(device_id=device.id if device else None, rid=envelope.rid,
+        row = Quarantine(device_id=device.id, rid=envelope.rid,
                          seq=envelope.header["seq"] if envelope.header else None,
-                         ledger_idx=entry.idx if entry else None,
-                         envelope=json.dumps(envelope.raw, ensure_ascii=False))
+                         ledger_idx=entry.idx if entry else None, envelope=kept)
         db.session.add(row)
     row.code, row.detail, row.status = code, detail, "held"
     return Receipt(envelope.position, envelope.rid, "quarantined", code, message(code),
