@@ -89,15 +89,11 @@ def _dispose_engines():
 
 
 def make_app(database_url, tmp_path, **config):
-    app = _make_app(database_url, tmp_path, **config)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
+                      "AUTH_FAILURES_PER_MINUTE": 1000, **config})
     _apps.append(app)
     return app
-
-
-def _make_app(database_url, tmp_path, **config):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-                       "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
-                       "AUTH_FAILURES_PER_MINUTE": 1000, **config})
 
 
 def prepare(app):
@@ -165,14 +161,20 @@ def client(app):
     return app.test_client()
 
 
-def enroll_device(app, agency_code="VN-HQ-QN", **device_options):
-    """A simulated phone of that agency, enrolled through the HTTP API."""
+def enrollment_token(app, agency_code="VN-HQ-QN"):
+    """A fresh one-time enrollment token (and its row id) for that agency."""
     from server.access import service as access
 
     with app.app_context():
-        token, _row = devices.create_enrollment(access.agency_by_code(agency_code), officer_name="Test officer")
-    device = SimulatedDevice(FlaskTransport(app.test_client()), **device_options)
-    device.enroll(token)
+        token, row = devices.create_enrollment(access.agency_by_code(agency_code), officer_name="Test officer")
+        return token, row.id
+
+
+def enroll_device(app, agency_code="VN-HQ-QN", transport=None, **device_options):
+    """A simulated phone of that agency, enrolled through the HTTP API (in-process
+    unless a transport is given)."""
+    device = SimulatedDevice(transport or FlaskTransport(app.test_client()), **device_options)
+    device.enroll(enrollment_token(app, agency_code)[0])
     return device
 
 

@@ -5,13 +5,13 @@ from datetime import timedelta
 import pytest
 
 from server import crypto
-from server.access import service as access
 from server.dbtypes import utcnow
 from server.devices import service as devices
 from server.devices.models import EnrollmentToken
 from server.extensions import db
 from server.store.models import Entity, Seizure
 from server.sync.models import Quarantine
+from tests.conftest import enrollment_token
 from tests.helpers import SEIZURE, count, counts
 
 
@@ -216,8 +216,7 @@ def test_replayed_request_is_refused(app, device, client):
 def test_enrollment_token_works_once(app):
     from server.demo.simulator import DeviceError, FlaskTransport, SimulatedDevice
 
-    with app.app_context():
-        token, _ = devices.create_enrollment(access.agency_by_code("LA-DOFI-BKX"))
+    token, _row_id = enrollment_token(app, "LA-DOFI-BKX")
     SimulatedDevice(FlaskTransport(app.test_client())).enroll(token)
     with pytest.raises(DeviceError) as caught:
         SimulatedDevice(FlaskTransport(app.test_client())).enroll(token)
@@ -227,9 +226,9 @@ def test_enrollment_token_works_once(app):
 def test_expired_and_unknown_enrollment_tokens(app):
     from server.demo.simulator import DeviceError, FlaskTransport, SimulatedDevice
 
+    token, row_id = enrollment_token(app, "CN-HG-DX")
     with app.app_context():
-        token, row = devices.create_enrollment(access.agency_by_code("CN-HG-DX"))
-        db.session.get(EnrollmentToken, row.id).expires_at = utcnow() - timedelta(seconds=1)
+        db.session.get(EnrollmentToken, row_id).expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     for value, code in ((token, "enroll_token_expired"), ("x" * 32, "enroll_token_unknown")):
         with pytest.raises(DeviceError) as caught:
@@ -238,8 +237,7 @@ def test_expired_and_unknown_enrollment_tokens(app):
 
 
 def test_enrollment_needs_proof_of_the_key(app, client):
-    with app.app_context():
-        token, _ = devices.create_enrollment(access.agency_by_code("VN-C05"))
+    token, _row_id = enrollment_token(app, "VN-C05")
     key, other = crypto.generate_key(), crypto.generate_key()
     body = {"token": token, "public_key": crypto.b64e(crypto.public_raw(key)),
             "proof": crypto.b64e(crypto.sign(other, crypto.enroll_message(token)))}

@@ -8,6 +8,7 @@ from server.extensions import db
 from server.store.models import Record
 from server.sync import ledger
 from server.sync.models import LedgerEntry
+from tests.conftest import enroll_device
 from tests.helpers import SEIZURE, counts
 
 
@@ -68,13 +69,12 @@ def test_eight_clients_released_together_store_each_record_once(pg_server):
     batches at the same instant, from a barrier."""
     import threading
 
-    from server.demo.simulator import HttpTransport, SimulatedDevice
+    from server.demo.simulator import HttpTransport
 
     app, base_url = pg_server
     phones = []
     for _ in range(2):
-        phone = SimulatedDevice(HttpTransport(base_url))
-        phone.enroll(pg_server_token(app))
+        phone = enroll_device(app, transport=HttpTransport(base_url))
         for n in range(20):
             phone.seal({**SEIZURE, "place": f"Crossing {n}"})
         phones.append(phone)
@@ -119,12 +119,3 @@ def test_eight_clients_released_together_store_each_record_once(pg_server):
         assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 40
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0 and "Ledger ok: 40 rows" in result.output
-
-
-def pg_server_token(app):
-    from server.access import service as access
-    from server.devices import service as devices
-
-    with app.app_context():
-        token, _ = devices.create_enrollment(access.agency_by_code("VN-HQ-QN"))
-    return token

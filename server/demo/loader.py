@@ -15,7 +15,7 @@ DEMO_RECORDS_PER_COUNTRY = 3
 
 
 def load(app):
-    """Load once; a store that already has agencies is left alone. Returns a summary."""
+    """Load once; a store that already has users is left alone (returns None). Returns a summary."""
     if db.session.scalar(select(func.count()).select_from(User)):
         return None
     agencies = sum(agencies_reference.load())

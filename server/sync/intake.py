@@ -129,13 +129,9 @@ def receive(device, raw_envelopes, clock_offset_ms):
     appended = []
     head = ledger.lock_head() if verified else None
     for envelope in verified:
-        existing = ledger.find(envelope.rid) or next(
-            (entry for _, entry in appended if entry.rid == envelope.rid), None)
+        existing = ledger.find(envelope.rid)  # autoflush: sees this batch's appends too
         if existing is None:
-            entry = ledger.append(head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
-                                  header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig,
-                                  env_sha256=envelope.digest, received_at=now, clock_offset_ms=clock_offset_ms)
-            appended.append((envelope, entry))
+            appended.append((envelope, _append(head, device, envelope, now, clock_offset_ms)))
         elif existing.env_sha256 == envelope.digest:
             receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
                                     env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
@@ -152,6 +148,12 @@ def receive(device, raw_envelopes, clock_offset_ms):
         receipts.append(file_entry(entry, device, envelope))
     db.session.commit()
     return sorted(receipts, key=lambda receipt: receipt.i)
+
+
+def _append(head, device, envelope, received_at, clock_offset_ms):
+    return ledger.append(head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
+                         header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig,
+                         env_sha256=envelope.digest, received_at=received_at, clock_offset_ms=clock_offset_ms)
 
 
 def _flags(device, entry, header, device_time):
@@ -255,10 +257,7 @@ def release(quarantine_id):
         envelope = Envelope(0, json.loads(row.envelope))
         _decode(envelope)
         head = ledger.lock_head()
-        entry = ledger.find(envelope.rid) or ledger.append(
-            head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
-            header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig, env_sha256=envelope.digest,
-            received_at=row.received_at, clock_offset_ms=None)
+        entry = ledger.find(envelope.rid) or _append(head, device, envelope, row.received_at, None)
         db.session.commit()
         row.status, row.released_at = "released", utcnow()
         receipt = file_entry(entry, device, envelope)
