@@ -23,6 +23,7 @@ run: translations
 	$(FLASK) db upgrade
 	$(FLASK) keys init
 	$(FLASK) demo load
+	$(FLASK) reference publish
 	@echo
 	@echo "Wildledger runs at http://$(HOST):$(PORT)  (API description: http://$(HOST):$(PORT)/api/openapi.json)"
 	@echo "Enrollment QR for a demo device of Quang Ninh customs:"

@@ -41,6 +41,9 @@ _CATALOG = [
     Problem("enroll_token_used", 409, _l("This enrollment code has already been used.")),
     Problem("bad_public_key", 422, _l("The device key is not a valid P-256 public key.")),
     Problem("bad_enroll_proof", 401, _l("The device could not prove it holds its key.")),
+    # Pulls of reference data
+    Problem("unknown_collection", 404, _l("There is no collection of that name to download.")),
+    Problem("checkpoint_expired", 410, _l("The phone's copy is too old to update. Download everything again.")),
     # People using the read API
     Problem("api_token_invalid", 401, _l("The access token is missing, unknown or revoked.")),
     Problem("forbidden", 403, _l("You are not allowed to see this.")),

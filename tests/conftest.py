@@ -74,6 +74,7 @@ def _empty(engine):
                 connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("INSERT INTO ledger_head (id, idx, chain_hash) VALUES (:id, 0, :genesis)"),
                            {"id": HEAD_ID, "genesis": GENESIS})
+        connection.execute(text("INSERT INTO reference_head (id, version) VALUES (1, 0)"))
 
 
 _apps = []

@@ -130,7 +130,8 @@ def test_unknown_form_or_version(app, device, form, version, code):
 
 
 @pytest.mark.parametrize("change", [
-    {"unit": "tonnes"}, {"quantity": "-3"}, {"quantity": "NaN"}, {"quantity": "lots"},
+    {"unit": "tonnes"}, {"quantity": "-3"}, {"quantity": "NaN"}, {"quantity": "lots"}, {"term": "XXX"},
+    {"count": 2.5}, {"count": "3"}, {"state": "sleeping"}, {"species": ""},
 ])
 def test_invalid_item_values(app, device, change):
     fields = {**SEIZURE, "items": [{**SEIZURE["items"][0], **change}]}
@@ -145,7 +146,14 @@ def test_invalid_item_values(app, device, change):
 @pytest.mark.parametrize("change", [
     {"date": "2026-13-45"}, {"agency": "NO-SUCH-AGENCY"}, {"place": ""}, {"items": []},
     {"suspects": [{"name": "A", "nationality": "XX"}]}, {"surprise": "unknown field"},
-    {"place": "Móng\x00Cái"}, {"narrative": "bell\x07"},
+    {"place": {**SEIZURE["place"], "name": "Móng\x00Cái"}}, {"narrative": "bell\x07"},
+    {"reporting_officer": ""}, {"place": {**SEIZURE["place"], "location_type": "spaceport"}},
+    {"place": {**SEIZURE["place"], "gps": {"lat": "91", "lon": "107"}}},
+    {"place": {**SEIZURE["place"], "province": "VN-99"}}, {"place": {**SEIZURE["place"], "crossing": "nowhere"}},
+    {"route": [{"role": "origin", "country": "ZZ"}]}, {"route": [{"role": "detour", "country": "LA"}]},
+    {"estimated_value": {"amount": "100"}}, {"estimated_value": {"amount": "100", "currency": "XYZ"}},
+    {"source_grade": {"reliability": "G", "credibility": "2"}},
+    {"suspects": [{"name": "B", "phone": "call me"}]}, {"vehicles": [{"registration": ""}]},
 ])
 def test_invalid_field_values(app, device, change):
     device.seal({**SEIZURE, **change})

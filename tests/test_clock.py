@@ -36,7 +36,7 @@ def test_clock_skew_answer_carries_server_time_and_stores_nothing(app):
     device = enroll_device(app, clock_error_ms=10 * 60 * 1000)
     device.seal(SEIZURE)
     body = b'{"records":[]}'
-    answer = device.transport.post(device.PUSH, body, device.signed_headers(device.PUSH, body))
+    answer = device.transport.request("POST", device.PUSH, body, device.signed_headers(device.PUSH, body))
     assert answer.status == 401
     problem = answer.json()
     assert problem["code"] == "clock_skew" and isinstance(problem["server_time"], int)

@@ -17,7 +17,7 @@ def _body(device, rids):
 
 
 def test_same_batch_twice_and_reordered(app, device):
-    rids = [device.seal({**SEIZURE, "place": f"Place {n}"}) for n in range(6)]
+    rids = [device.seal({**SEIZURE, "narrative": f"Place {n}"}) for n in range(6)]
     envelopes = dict(device.outbox)
     first = device.push()
     assert [r["status"] for r in first["receipts"]] == ["accepted"] * 6
@@ -47,12 +47,12 @@ def test_duplicate_inside_one_batch(app, device):
 def test_different_envelope_under_an_existing_rid_is_a_conflict(app, device):
     rid = device.seal(SEIZURE)
     device.sync()
-    device.seal({**SEIZURE, "place": "elsewhere"}, rid=rid)
+    device.seal({**SEIZURE, "narrative": "elsewhere"}, rid=rid)
     [receipt] = device.sync()
     assert (receipt["status"], receipt["code"]) == ("conflict", "rid_conflict")
     assert counts(app) == {"ledger": 1, "records": 1, "quarantine": 1}
     with app.app_context():
-        assert db.session.scalars(select(Record)).one().content["place"] == SEIZURE["place"]
+        assert db.session.scalars(select(Record)).one().content["narrative"] == SEIZURE["narrative"]
 
 
 def test_skipped_seq_is_reported_missing(app, device):
@@ -76,7 +76,7 @@ def test_eight_clients_released_together_store_each_record_once(pg_server):
     for _ in range(2):
         phone = enroll_device(app, transport=HttpTransport(base_url))
         for n in range(20):
-            phone.seal({**SEIZURE, "place": f"Crossing {n}"})
+            phone.seal({**SEIZURE, "narrative": f"Crossing {n}"})
         phones.append(phone)
     clients = 10
     barrier = threading.Barrier(clients)
@@ -91,7 +91,7 @@ def test_eight_clients_released_together_store_each_record_once(pg_server):
         transport = HttpTransport(base_url)
         barrier.wait()
         try:
-            answer = transport.post(phone.PUSH, body, headers)
+            answer = transport.request("POST", phone.PUSH, body, headers)
             results.append((number % 2, answer.status, answer.json()))
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)

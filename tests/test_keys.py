@@ -112,7 +112,7 @@ def test_store_rebuilt_from_the_ledger_with_restored_keys(app, device, tmp_path,
     """The disaster drill: the host is lost with its KEK and keys; the database dump
     holds the ledger. A new host restores the key backup and replays the ledger."""
     for n in range(4):
-        device.seal({**SEIZURE, "place": f"Crossing {n}"})
+        device.seal({**SEIZURE, "narrative": f"Crossing {n}"})
     device.sync()
     backup = _backup(app, tmp_path)
     with app.app_context():

@@ -11,7 +11,7 @@ from tests.helpers import SEIZURE
 @pytest.fixture
 def filled(app, device):
     for n in range(5):
-        device.seal({**SEIZURE, "place": f"Crossing {n}"})
+        device.seal({**SEIZURE, "narrative": f"Crossing {n}"})
     device.sync()
     return app
 

@@ -37,7 +37,7 @@ def test_every_record_lands_exactly_once(app):
 
         @rule(place=st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=30).filter(str.strip))
         def create(self, place):
-            rid = self.device.seal({**SEIZURE, "place": place})
+            rid = self.device.seal({**SEIZURE, "narrative": place})
             self.sealed[rid] = self.device.outbox[rid]
 
         def _pick(self, data, pool):
@@ -60,7 +60,7 @@ def test_every_record_lands_exactly_once(app):
         def response_lost_after_commit(self, data):
             rids = self._pick(data, list(self.device.outbox))
             body = json.dumps({"records": [self.device.outbox[rid] for rid in rids]}).encode()
-            answer = self.device.transport.post(self.device.PUSH, body,
+            answer = self.device.transport.request("POST", self.device.PUSH, body,
                                                 self.device.signed_headers(self.device.PUSH, body))
             assert answer.status == 200  # committed; the phone never hears of it
 

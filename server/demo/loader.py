@@ -32,7 +32,8 @@ def load(app):
         device = SimulatedDevice(FlaskTransport(app.test_client()))
         device.enroll(token)
         for _ in range(DEMO_RECORDS_PER_COUNTRY):
-            device.seal(content.seizure(rng, agency_code, people["suspects"]), officer="Demo officer")
+            device.seal(content.seizure(rng, agency_code, people["suspects"]))
+        device.seal(content.market_observation(rng, agency_code), form="market_observation")
         records += sum(r["status"] == "accepted" for r in device.sync())
     users = db.session.scalar(select(func.count()).select_from(User))
     return {"agencies": agencies, "users": users, "records": records}

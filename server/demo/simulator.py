@@ -29,8 +29,8 @@ class FlaskTransport:
     def __init__(self, client):
         self.client = client
 
-    def post(self, path, body, headers):
-        response = self.client.post(path, data=body, headers=headers)
+    def request(self, method, path, body, headers):
+        response = self.client.open(path, method=method, data=body, headers=headers)
         return Answer(response.status_code, dict(response.headers), response.get_data())
 
 
@@ -39,8 +39,9 @@ class HttpTransport:
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
         self.session = requests.Session()
 
-    def post(self, path, body, headers):
-        response = self.session.post(self.base_url + path, data=body, headers=headers, timeout=self.timeout)
+    def request(self, method, path, body, headers):
+        response = self.session.request(method, self.base_url + path, data=body, headers=headers,
+                                        timeout=self.timeout)
         return Answer(response.status_code, dict(response.headers), response.content)
 
 
@@ -70,6 +71,7 @@ class SimulatedDevice:
         self.outbox = {}  # rid -> envelope, in sealing order; deleted only on a receipt
         self.receipts = {}  # rid -> last receipt
         self.device_id = self.intake = self.signing_key = None
+        self.collections = {}  # name -> {"checkpoint": int, "items": {key: data}}
 
     def key_public(self):
         return crypto.public_raw(self.key)
@@ -85,7 +87,7 @@ class SimulatedDevice:
         public = crypto.public_raw(self.key)
         body = _compact({"token": token, "public_key": crypto.b64e(public),
                          "proof": crypto.b64e(crypto.sign(self.key, crypto.enroll_message(token)))})
-        answer = self.transport.post("/api/v1/enroll", body, {"Content-Type": "application/json"})
+        answer = self.transport.request("POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
         if answer.status != 201:
             raise DeviceError(answer)
         data = answer.json()
@@ -102,14 +104,12 @@ class SimulatedDevice:
         return data
 
     # -- sealing ----------------------------------------------------------------------------
-    def seal(self, fields, form="seizure", version=1, officer=None, supersedes=None, rid=None):
+    def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None):
         rid = rid or str(uuid.uuid4())
         self.seq += 1
         header = _compact({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
                            "kid": self.intake[0], "prev": self.prev})
         document = {"form": form, "version": version, "fields": fields}
-        if officer:
-            document["officer"] = officer
         if supersedes:
             document["supersedes"] = supersedes
         ct, sig = crypto.seal_record(self.key, self.intake[1], header, _compact(document))
@@ -127,13 +127,16 @@ class SimulatedDevice:
                 "Wl-Clock-Offset": str(self.offset_ms), "Wl-Nonce": nonce,
                 "Wl-Signature": crypto.b64e(signature)}
 
-    def post_signed(self, path, body):
-        answer = self.transport.post(path, body, self.signed_headers(path, body))
+    def send_signed(self, method, path, body=b""):
+        answer = self.transport.request(method, path, body, self.signed_headers(path, body, method))
         if answer.status == 401 and answer.json().get("code") == "clock_skew":
             # Re-sign with the measured offset; the records keep their own device times.
             self.offset_ms = answer.json()["server_time"] - self.device_ms()
-            answer = self.transport.post(path, body, self.signed_headers(path, body))
+            answer = self.transport.request(method, path, body, self.signed_headers(path, body, method))
         return answer
+
+    def post_signed(self, path, body):
+        return self.send_signed("POST", path, body)
 
     def _check_signature(self, answer):
         value = {k.lower(): v for k, v in answer.headers.items()}.get("wl-server-signature", "")
@@ -162,3 +165,30 @@ class SimulatedDevice:
         while self.outbox:
             receipts.extend(self.push(list(self.outbox)[:batch_size])["receipts"])
         return receipts
+
+    # -- pulls ----------------------------------------------------------------------------------
+    def pull(self, name, limit=500):
+        """Bring a local collection up to date; returns the pages fetched. Answers are
+        checked against the pinned signing key and must echo what was asked."""
+        local = self.collections.setdefault(name, {"checkpoint": 0, "items": {}})
+        pages = 0
+        while True:
+            since = local["checkpoint"]
+            answer = self.send_signed("GET", f"/api/v1/sync/pull/{name}?since={since}&limit={limit}")
+            if answer.status == 410:  # our copy is too old to patch: start over
+                local.update(checkpoint=0, items={})
+                continue
+            if answer.status != 200:
+                raise DeviceError(answer)
+            self._check_signature(answer)
+            page = answer.json()
+            if (page["collection"], page["since"]) != (name, since):
+                raise ValueError("a pull answer for something else")
+            for item in page["items"]:
+                local["items"][item["key"]] = item["data"]
+            for tombstone in page["tombstones"]:
+                local["items"].pop(tombstone["key"], None)
+            local["checkpoint"] = page["checkpoint"]
+            pages += 1
+            if not page["more"]:
+                return pages

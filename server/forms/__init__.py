@@ -1,9 +1,10 @@
 """Forms are data, declared once (DESIGN §4).
 
-A declaration lists fields, their types, code lists and required rules. From it come
-the marshmallow schema that validates intake (forms/schema.py) and, in part 2, the
-JSON definition the PWA renders. A record sealed under a version is validated against
-that version, so every published version stays in FORMS.
+declarations.py lists each form version's fields, types, code lists and required rules.
+From it come the marshmallow schema that validates intake (schema.py) and the JSON
+definition phones render (definition.py), frozen under published/ once released. A record
+sealed under a version is validated against that version, so every published version
+stays declared.
 """
 from .declarations import FORMS
 

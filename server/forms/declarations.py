@@ -1,48 +1,191 @@
+"""Forms, declared once (DESIGN §4).
+
+Each declaration yields the marshmallow schema that validates intake (schema.py) and the
+JSON definition that phones render (definition.py). A published version never changes:
+its definition is frozen under published/ and a test compares. To change a form, declare
+the next version beside the old one; records sealed offline under the old version are
+still validated against it.
+
+Seizure fields follow the CITES annual illegal trade report and ETIS; market observations
+follow the same item vocabulary so seizures and market prices can be compared.
+"""
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
 
-# CITES unit codes (CITES Guidelines for the preparation of annual reports); an empty
-# unit in CITES means "number of specimens", written here as "NAR" so it is explicit.
-CITES_UNITS = ("NAR", "kg", "g", "l", "ml", "m", "m2", "m3", "cm3")
+
+def _l(msgid):
+    """Marks a label for extraction into the catalogs. Labels stay message ids here:
+    phones translate them with the `translations` collection, the server with gettext."""
+    return msgid
+
+# Field types. Code-like types name the reference list their values come from.
+TYPES = {
+    "text", "date", "decimal", "integer", "boolean", "url", "phone",
+    "code",      # a key of the code list named by `codes`
+    "agency",    # an agency code known to this store
+    "species",   # a species key, or free text when the officer cannot tell
+    "place",     # a province-level key from reference places
+    "crossing",  # a border-crossing pair key
+    "group",     # repeated entries of `fields`
+    "object",    # one nested entry of `fields`
+}
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str  # text | date | decimal | code | agency | country | group
-    label: object = None
+    type: str
+    label: str = ""
     required: bool = False
+    codes: str | None = None
     max_length: int | None = None
-    codes: tuple = ()
     minimum: float | None = None
-    fields: tuple = ()  # for groups: the fields of one entry
+    maximum: float | None = None
+    fields: tuple = ()
     min_items: int = 0
+    max_items: int | None = None
+    # Required only when a sibling field holds a value, e.g. the URL of an online market.
+    required_when: tuple | None = None
+
+    def __post_init__(self):
+        assert self.type in TYPES, self.type
+        assert (self.codes is not None) == (self.type == "code"), self.name
+        assert bool(self.fields) == (self.type in {"group", "object"}), self.name
 
 
 @dataclass(frozen=True)
 class Form:
     id: str
     version: int
-    title: object
-    fields: tuple = field(default_factory=tuple)
+    title: str
+    fields: tuple
+    # The oldest app able to render this definition; older apps keep their cached version.
+    min_app_version: str = "0.1.0"
 
+
+def text(name, label, required=False, max_length=300, **options):
+    return Field(name, "text", label, required=required, max_length=max_length, **options)
+
+
+def code(name, label, codes, required=False, **options):
+    return Field(name, "code", label, required=required, codes=codes, **options)
+
+
+def amount(name, label, required=False):
+    return Field(name, "decimal", label, required=required, minimum=0, maximum=10**12)
+
+
+GPS = Field("gps", "object", _l("GPS position"), fields=(
+    Field("lat", "decimal", _l("Latitude"), required=True, minimum=-90, maximum=90),
+    Field("lon", "decimal", _l("Longitude"), required=True, minimum=-180, maximum=180),
+    Field("accuracy_m", "decimal", _l("Accuracy (metres)"), minimum=0, maximum=10**6),
+))
+
+MONEY = (
+    amount("amount", _l("Amount")),
+    Field("currency", "code", _l("Currency"), codes="currencies", required_when=("amount", None)),
+)
+
+PERSON = (
+    text("name", _l("Name (native script)"), required=True),
+    text("name_latin", _l("Name (romanized)")),
+    code("nationality", _l("Nationality"), "countries"),
+    code("id_type", _l("Identity document"), "id_document"),
+    text("id_number", _l("Document number"), max_length=60),
+    Field("phone", "phone", _l("Phone number")),
+)
 
 SEIZURE_V1 = Form("seizure", 1, _l("Seizure"), (
     Field("date", "date", _l("Date of seizure"), required=True),
     Field("agency", "agency", _l("Seizing agency"), required=True),
-    Field("place", "text", _l("Place"), required=True, max_length=500),
-    Field("items", "group", _l("Items seized"), required=True, min_items=1, fields=(
-        Field("species", "text", _l("Species"), required=True, max_length=200),
-        Field("quantity", "decimal", _l("Quantity"), required=True, minimum=0),
-        Field("unit", "code", _l("Unit"), required=True, codes=CITES_UNITS),
+    text("reporting_officer", _l("Reporting officer"), required=True),
+    Field("place", "object", _l("Place of seizure"), required=True, fields=(
+        code("location_type", _l("Type of location"), "location_type", required=True),
+        text("name", _l("Place name"), required=True, max_length=500),
+        Field("crossing", "crossing", _l("Border crossing")),
+        Field("province", "place", _l("Province")),
+        code("country", _l("Country"), "countries"),
+        GPS,
     )),
-    Field("suspects", "group", _l("Suspects"), fields=(
-        Field("name", "text", _l("Name (native script)"), required=True, max_length=300),
-        Field("name_latin", "text", _l("Name (romanized)"), max_length=300),
-        Field("nationality", "country", _l("Nationality")),
+    code("seizure_point", _l("Point of seizure"), "seizure_point"),
+    code("detection_method", _l("Detection method"), "detection_method"),
+    code("transport_mode", _l("Mode of transport"), "transport_mode"),
+    code("concealment", _l("Concealment"), "concealment"),
+    Field("route", "group", _l("Route"), max_items=20, fields=(
+        code("role", _l("Role in the route"), "route_role", required=True),
+        code("country", _l("Country"), "countries", required=True),
     )),
-    Field("narrative", "text", _l("Narrative"), max_length=20000),
+    Field("items", "group", _l("Items seized"), required=True, min_items=1, max_items=200, fields=(
+        Field("species", "species", _l("Species"), required=True, max_length=200),
+        code("term", _l("Product (CITES term)"), "cites_term", required=True),
+        amount("quantity", _l("Quantity"), required=True),
+        code("unit", _l("Unit"), "cites_unit", required=True),
+        Field("count", "integer", _l("Number of pieces"), minimum=0, maximum=10**9),
+        amount("weight_kg", _l("Weight (kg)")),
+        code("state", _l("Live or dead"), "specimen_state"),
+        text("description", _l("Description"), max_length=1000),
+    )),
+    Field("suspects", "group", _l("Suspects"), max_items=100, fields=PERSON),
+    Field("vehicles", "group", _l("Vehicles"), max_items=50, fields=(
+        code("kind", _l("Kind of vehicle"), "transport_mode"),
+        text("registration", _l("Registration number"), required=True, max_length=40),
+        code("country", _l("Country of registration"), "countries"),
+        text("description", _l("Description"), max_length=500),
+    )),
+    Field("companies", "group", _l("Companies"), max_items=50, fields=(
+        text("name", _l("Company name"), required=True),
+        code("country", _l("Country"), "countries"),
+        text("registration_number", _l("Registration number"), max_length=60),
+        text("address", _l("Address"), max_length=500),
+        Field("phone", "phone", _l("Phone number")),
+    )),
+    Field("estimated_value", "object", _l("Estimated value"), fields=MONEY),
+    code("legal_follow_up", _l("Legal follow-up"), "legal_follow_up"),
+    text("narrative", _l("Narrative"), max_length=20000),
+    Field("source_grade", "object", _l("Source grading"), fields=(
+        code("reliability", _l("Reliability of the source"), "source_reliability", required=True),
+        code("credibility", _l("Credibility of the information"), "information_credibility",
+             required=True),
+    )),
 ))
 
-FORMS = {(form.id, form.version): form for form in (SEIZURE_V1,)}
+MARKET_OBSERVATION_V1 = Form("market_observation", 1, _l("Market observation"), (
+    Field("date", "date", _l("Date of observation"), required=True),
+    Field("agency", "agency", _l("Observing agency"), required=True),
+    text("reporting_officer", _l("Reporting officer"), required=True),
+    code("market_kind", _l("Kind of market"), "market_kind", required=True),
+    Field("place", "object", _l("Market place"), required_when=("market_kind", "physical"), fields=(
+        text("name", _l("Market name"), required=True, max_length=500),
+        Field("province", "place", _l("Province")),
+        code("country", _l("Country"), "countries"),
+        GPS,
+    )),
+    text("platform", _l("Online platform"), max_length=200, required_when=("market_kind", "online")),
+    Field("url", "url", _l("Web address"), required_when=("market_kind", "online")),
+    Field("vendor", "object", _l("Vendor or seller"), fields=(
+        text("name", _l("Name")),
+        text("account", _l("Online account or shop name")),
+        code("nationality", _l("Nationality"), "countries"),
+        Field("phone", "phone", _l("Phone number")),
+        text("description", _l("Description"), max_length=1000),
+    )),
+    Field("items", "group", _l("Items offered"), required=True, min_items=1, max_items=200, fields=(
+        Field("species", "species", _l("Species"), required=True, max_length=200),
+        code("term", _l("Product (CITES term)"), "cites_term", required=True),
+        amount("quantity", _l("Quantity")),
+        code("unit", _l("Unit"), "cites_unit", required_when=("quantity", None)),
+        amount("price", _l("Price")),
+        code("currency", _l("Currency"), "currencies", required_when=("price", None)),
+        code("claimed_origin", _l("Claimed origin"), "countries"),
+        code("state", _l("Live or dead"), "specimen_state"),
+    )),
+    code("observation_mode", _l("Covert or overt"), "observation_mode", required=True),
+    text("notes", _l("Notes"), max_length=20000),
+))
+
+FORMS = {(form.id, form.version): form
+         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1)}
+
+
+def latest(form_id):
+    return max((f for f in FORMS.values() if f.id == form_id), key=lambda f: f.version)

@@ -1,24 +1,30 @@
-"""Marshmallow schemas generated from form declarations."""
+"""Marshmallow schemas generated from form declarations: what intake validates against."""
 import re
 from functools import cache
 
-import pycountry
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..errors import ApiError
+from ..reference import catalog
 from .declarations import FORMS
-
-_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-
 
 # C0 controls other than tab and line breaks have no place in a report, and PostgreSQL
 # text cannot hold NUL at all: refuse them as invalid values, with a code.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Phones are typed as seen on an ID card or a parcel: local or international, spaced.
+_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{2,30}$")
 
 
 def _printable(value):
     if _CONTROL.search(value):
         raise ValidationError("Control characters are not allowed.")
+
+
+def _one_of(keys_of, name):
+    def check(value):
+        if value not in keys_of():
+            raise ValidationError(f"Unknown {name}.")
+    return check
 
 
 def _agency_exists(code):
@@ -29,35 +35,75 @@ def _agency_exists(code):
         raise ValidationError("Unknown agency code.")
 
 
+def _known_place(key):
+    if key not in catalog.collection_keys("places") and key not in catalog.place_aliases():
+        raise ValidationError("Unknown province.")
+
+
+_STRING_CHECKS = {
+    "code": lambda f: [_one_of(lambda: catalog.code_keys(f.codes), f.codes)],
+    "agency": lambda f: [_agency_exists],
+    "place": lambda f: [_known_place],
+    "crossing": lambda f: [_one_of(lambda: catalog.collection_keys("crossings"), "border crossing")],
+    "phone": lambda f: [validate.Regexp(_PHONE, error="Not a phone number.")],
+    "url": lambda f: [validate.URL(schemes={"http", "https"}), validate.Length(max=2000)],
+    "text": lambda f: [],
+    "species": lambda f: [],
+}
+
+
 def _field(declared):
+    # Conditionally required fields are checked by the enclosing schema, so they are
+    # optional here.
     options = {"required": declared.required}
-    validators = []
-    if declared.type == "group":
+    if declared.type in {"group", "object"}:
         entry = _schema_class(f"{declared.name}_entry", declared.fields)
-        return fields.List(fields.Nested(entry), validate=validate.Length(min=declared.min_items),
-                           **options)
+        if declared.type == "object":
+            return fields.Nested(entry, **options)
+        return fields.List(fields.Nested(entry), **options, validate=validate.Length(
+            min=declared.min_items, max=declared.max_items))
     if declared.type == "date":
         return fields.Date(**options)
-    if declared.type == "decimal":
-        if declared.minimum is not None:
-            validators.append(validate.Range(min=declared.minimum))
-        return fields.Decimal(allow_nan=False, validate=validators, **options)
-    if declared.type == "code":
-        validators.append(validate.OneOf(declared.codes))
-    elif declared.type == "country":
-        validators.append(validate.OneOf(_COUNTRIES))
-    elif declared.type == "agency":
-        validators.append(_agency_exists)
-    validators.append(_printable)
+    if declared.type == "boolean":
+        return fields.Boolean(truthy={True}, falsy={False}, **options)
+    if declared.type in {"decimal", "integer"}:
+        bounds = validate.Range(min=declared.minimum, max=declared.maximum)
+        if declared.type == "integer":
+            return fields.Integer(strict=True, validate=bounds, **options)
+        return fields.Decimal(allow_nan=False, validate=bounds, **options)
+    checks = [_printable, *_STRING_CHECKS[declared.type](declared)]
     if declared.max_length:
-        validators.append(validate.Length(max=declared.max_length))
+        checks.append(validate.Length(max=declared.max_length))
     if declared.required:
-        validators.append(validate.Length(min=1))
-    return fields.String(validate=validators, **options)
+        checks.append(validate.Length(min=1))
+    return fields.String(validate=checks, **options)
+
+
+def _conditions(declared_fields):
+    conditional = [f for f in declared_fields if f.required_when]
+    if not conditional:
+        return {}
+
+    @validates_schema
+    def required_when(self, data, **kwargs):
+        errors = {}
+        for declared in conditional:
+            sibling, expected = declared.required_when
+            present = data.get(sibling) not in (None, "")
+            triggered = present if expected is None else data.get(sibling) == expected
+            if triggered and data.get(declared.name) in (None, ""):
+                errors[declared.name] = ["Missing data for required field."]
+        if errors:
+            raise ValidationError(errors)
+
+    return {"_required_when": required_when}
 
 
 def _schema_class(name, declared_fields):
-    return Schema.from_dict({f.name: _field(f) for f in declared_fields}, name=name)
+    attributes = {f.name: _field(f) for f in declared_fields}
+    attributes.update(_conditions(declared_fields))
+    attributes["Meta"] = type("Meta", (), {"unknown": RAISE})
+    return type(name, (Schema,), attributes)
 
 
 @cache
@@ -66,4 +112,8 @@ def schema_for(form_id, version):
     if form is None:
         known = {f for f, _ in FORMS}
         raise ApiError("unknown_form_version" if form_id in known else "unknown_form")
-    return _schema_class(f"{form_id}_v{version}", form.fields)()
+    return build_schema(form)
+
+
+def build_schema(form):
+    return _schema_class(f"{form.id}_v{form.version}", form.fields)()

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from .. import crypto
 from ..extensions import db
+from ..reference import publish as reference
 from ..sync.models import LedgerEntry
 from .models import INTAKE, SIGNING, ServerKey
 
@@ -71,12 +72,14 @@ def init_keys():
         _store(crypto.generate_key(), INTAKE, kek)
         created.append(INTAKE)
     db.session.commit()
+    reference.publish(["keys"])
     return created
 
 
 def rotate_intake():
     row = _store(crypto.generate_key(), INTAKE, _kek())
     db.session.commit()
+    reference.publish(["keys"])  # phones learn the new key at their next pull
     return row
 
 
@@ -154,6 +157,7 @@ def restore(blob, passphrase, replace=False):
         restored.append(row.kid)
     db.session.commit()
     _cache().clear()
+    reference.publish(["keys"])
     return restored
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..access.models import Agency
 from ..extensions import db
+from .publish import publish
 
 AGENCIES_FILE = Path(__file__).with_name("agencies.json")
 
@@ -34,4 +35,5 @@ def load(path=AGENCIES_FILE):
         parent = existing.get(row["parent"]) if row["parent"] else None
         existing[row["code"]].parent_id = parent.id if parent else None
     db.session.commit()
+    publish(["agencies"])
     return added, updated

@@ -41,15 +41,37 @@ class Record(db.Model):
     content: Mapped[dict] = mapped_column(JSON)
     agency: Mapped["Agency"] = relationship()
     seizure: Mapped["Seizure | None"] = relationship(back_populates="record", uselist=False)
+    market_observation: Mapped["MarketObservation | None"] = relationship(back_populates="record",
+                                                                          uselist=False)
     mentions: Mapped[list["Mention"]] = relationship(back_populates="record", order_by="Mention.id")
 
 
 class Seizure(db.Model):
+    """A seizure as the CITES annual illegal trade report and ETIS count it."""
+
     __tablename__ = "seizures"
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
-    seized_on: Mapped[object] = mapped_column(Date)
+    seized_on: Mapped[object] = mapped_column(Date, index=True)
     seizing_agency: Mapped[str] = mapped_column(String(40))
-    place: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text)  # the place name as typed
+    location_type: Mapped[str | None] = mapped_column(String(30))
+    crossing: Mapped[str | None] = mapped_column(String(80), index=True)
+    province: Mapped[str | None] = mapped_column(String(10))
+    place_country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[object | None] = mapped_column(Numeric(12, 2))
+    seizure_point: Mapped[str | None] = mapped_column(String(20))
+    detection_method: Mapped[str | None] = mapped_column(String(30))
+    transport_mode: Mapped[str | None] = mapped_column(String(20))
+    concealment: Mapped[str | None] = mapped_column(String(30))
+    # [{"role": "origin", "country": "NG"}, …] in travel order.
+    route: Mapped[list | None] = mapped_column(JSON)
+    value_amount: Mapped[object | None] = mapped_column(Numeric(20, 2))
+    value_currency: Mapped[str | None] = mapped_column(String(3))
+    legal_follow_up: Mapped[str | None] = mapped_column(String(30))
+    source_reliability: Mapped[str | None] = mapped_column(String(1))
+    source_credibility: Mapped[str | None] = mapped_column(String(1))
     narrative: Mapped[str | None] = mapped_column(Text)
     record: Mapped[Record] = relationship(back_populates="seizure")
     items: Mapped[list["SeizureItem"]] = relationship(order_by="SeizureItem.position")
@@ -60,9 +82,49 @@ class SeizureItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("seizures.record_id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    species: Mapped[str] = mapped_column(Text)
+    species: Mapped[str] = mapped_column(Text, index=True)
+    term: Mapped[str | None] = mapped_column(String(3))
     quantity: Mapped[object] = mapped_column(Numeric(18, 6))
     unit: Mapped[str] = mapped_column(String(10))
+    count: Mapped[int | None] = mapped_column(BigInteger)
+    weight_kg: Mapped[object | None] = mapped_column(Numeric(18, 6))
+    state: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class MarketObservation(db.Model):
+    __tablename__ = "market_observations"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    observed_on: Mapped[object] = mapped_column(Date, index=True)
+    observing_agency: Mapped[str] = mapped_column(String(40))
+    market_kind: Mapped[str] = mapped_column(String(10))
+    place: Mapped[str | None] = mapped_column(Text)
+    province: Mapped[str | None] = mapped_column(String(10))
+    place_country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[object | None] = mapped_column(Numeric(12, 2))
+    platform: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    observation_mode: Mapped[str] = mapped_column(String(10))
+    notes: Mapped[str | None] = mapped_column(Text)
+    record: Mapped[Record] = relationship(back_populates="market_observation")
+    items: Mapped[list["MarketItem"]] = relationship(order_by="MarketItem.position")
+
+
+class MarketItem(db.Model):
+    __tablename__ = "market_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("market_observations.record_id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    species: Mapped[str] = mapped_column(Text, index=True)
+    term: Mapped[str] = mapped_column(String(3))
+    quantity: Mapped[object | None] = mapped_column(Numeric(18, 6))
+    unit: Mapped[str | None] = mapped_column(String(10))
+    price: Mapped[object | None] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    claimed_origin: Mapped[str | None] = mapped_column(String(2))
+    state: Mapped[str | None] = mapped_column(String(10))
 
 
 class Entity(db.Model):

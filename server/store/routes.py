@@ -29,7 +29,8 @@ class RecordSchema(Schema):
 
 class ListQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.Integer(metadata={"description": "log index to page back from"})
+    before = fields.Integer(validate=validate.Range(min=1, max=2**62),
+                            metadata={"description": "log index to page back from"})
 
 
 class RecordPageSchema(Schema):

@@ -1,4 +1,4 @@
-"""Device API: enroll, push. HTTP only; the work is in devices.service and intake."""
+"""Device API: enroll, push, pull. HTTP only; the work is in devices.service and intake."""
 import functools
 
 from flask import current_app, g, request
@@ -9,10 +9,13 @@ from ..devices import service as devices
 from ..errors import ApiError
 from ..i18n import LOCALES
 from ..keys import service as keys
+from ..reference import publish
 from . import intake
 from .schemas import (
     EnrollRequestSchema,
     EnrollResponseSchema,
+    PullArgsSchema,
+    PullResponseSchema,
     PushRequestSchema,
     PushResponseSchema,
 )
@@ -75,3 +78,16 @@ def push(args):
     receipts = intake.receive(g.device, raw, g.clock_offset_ms)
     return {"receipts": [r.as_dict() for r in receipts], "missing": intake.missing_seqs(g.device.id),
             "server_time": intake.server_time_ms()}
+
+
+@blp.route("/sync/pull/<string:collection>", methods=["GET"], parameters=[{
+    "in": "path", "name": "collection", "required": True,
+    "schema": {"type": "string", "enum": sorted(publish.SOURCES)}}])
+@device_required
+@blp.arguments(PullArgsSchema, location="query")
+@blp.response(200, PullResponseSchema)
+def pull(args, collection):
+    """Changes to a collection since a checkpoint. 410 means: start over from 0."""
+    if g.device.revoked_at is not None:
+        raise ApiError("device_revoked")
+    return publish.pull(collection, args["since"], args["limit"])

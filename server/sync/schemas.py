@@ -27,13 +27,21 @@ class DocumentSchema(Schema):
     form = fields.String(required=True, validate=validate.Length(max=40))
     version = fields.Integer(required=True, strict=True)
     fields_ = fields.Dict(required=True, data_key="fields")
-    officer = fields.String(allow_none=True, validate=validate.Length(max=300))
     supersedes = fields.UUID(allow_none=True)
+
+
+class AppStateSchema(Schema):
+    """What the phone says about itself with each push, for the supervisor's fleet view."""
+
+    version = fields.String(validate=validate.Length(max=40))
+    storage_persistent = fields.Boolean(allow_none=True)
+    storage_usage = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+    storage_quota = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 
 class PushRequestSchema(Schema):
     records = fields.List(fields.Nested(EnvelopeSchema), required=True, validate=validate.Length(min=1))
-    app = fields.Dict(metadata={"description": "app version and storage state, for the fleet view"})
+    app = fields.Nested(AppStateSchema)
 
 
 class ReceiptSchema(Schema):
@@ -74,3 +82,33 @@ class EnrollResponseSchema(Schema):
     intake_keys = fields.List(fields.Nested(ServerKeySchema))
     signing_key = fields.Nested(ServerKeySchema)
     server_time = fields.Integer()
+
+
+class PullArgsSchema(Schema):
+    since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62),
+                           metadata={"description": "the checkpoint of the previous pull; 0 to start over"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+class PullItemSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    data = fields.Dict()
+
+
+class TombstoneSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+
+
+class PullResponseSchema(Schema):
+    """Signed as a whole by Wl-Server-Signature, so the signature covers collection,
+    since, checkpoint, items and tombstones; the phone checks that collection and since
+    are the ones it asked for."""
+
+    collection = fields.String()
+    since = fields.Integer()
+    checkpoint = fields.Integer(metadata={"description": "send as `since` next time"})
+    more = fields.Boolean(metadata={"description": "more changes are waiting: pull again now"})
+    items = fields.List(fields.Nested(PullItemSchema))
+    tombstones = fields.List(fields.Nested(TombstoneSchema))

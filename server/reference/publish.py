@@ -1,0 +1,155 @@
+"""Publishing the pull collections and answering pulls (DESIGN §3).
+
+A collection is a set of (key → data). Publishing compares what the sources say now with
+what was published and writes only the differences, each change under the next version
+of the one counter; a key that disappeared becomes a tombstone. A pull returns, in
+version order, the items and tombstones newer than the phone's checkpoint.
+"""
+import hashlib
+import json
+
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from ..access.models import Agency
+from ..errors import ApiError
+from ..extensions import db
+from ..forms.definition import published_definitions
+from ..i18n import LOCALES, TRANSLATIONS
+from . import catalog
+from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem
+
+ABOUT = "_about"  # the item holding a collection's source note
+
+
+def _from_file(name):
+    body = catalog.collection_file(name)
+    items = {item["key"]: item for item in body["items"]}
+    items[ABOUT] = {"source": body["source"]}
+    return items
+
+
+def _agencies():
+    agencies = db.session.scalars(select(Agency)).all()
+    codes = {agency.id: agency.code for agency in agencies}
+    return {agency.code: {"code": agency.code, "country": agency.country, "kind": agency.kind,
+                          "province": agency.province, "parent": codes.get(agency.parent_id),
+                          "names": {locale: agency.name(locale) for locale in LOCALES},
+                          "source": agency.source}
+            for agency in agencies}
+
+
+def _translations():
+    """The server catalog per language: form labels, code-free messages, problem texts."""
+    out = {}
+    for locale in LOCALES[1:]:
+        with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
+            po = read_po(handle)
+        out[locale] = {"locale": locale, "messages": {
+            m.id: m.string for m in po if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}}
+    return out
+
+
+def _keys():
+    from ..keys import service as keys
+
+    current = keys.current_intake().kid
+    return {row.kid: {**keys.describe(row), "current": row.kid == current} for row in keys.intake_keys()}
+
+
+SOURCES = {
+    "forms": published_definitions,
+    "codes": catalog.code_lists,
+    "species": lambda: _from_file("species"),
+    "places": lambda: _from_file("places"),
+    "crossings": lambda: _from_file("crossings"),
+    "agencies": _agencies,
+    "translations": _translations,
+    "keys": _keys,
+}
+
+
+def _digest(data):
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_head():
+    head = db.session.scalar(select(ReferenceHead).filter_by(id=HEAD_ID).with_for_update())
+    if head is None:
+        head = ReferenceHead(id=HEAD_ID, version=0)
+        db.session.add(head)
+    return head
+
+
+def publish(names=None):
+    """Bring collections up to date with their sources. Returns {name: changes}."""
+    head = _lock_head()
+    changes = {}
+    for name in names or SOURCES:
+        wanted = {key: (data, _digest(data)) for key, data in SOURCES[name]().items()}
+        published = {row.key: row for row in db.session.scalars(select(ReferenceItem).filter_by(collection=name))}
+        if db.session.get(ReferenceCollection, name) is None:
+            db.session.add(ReferenceCollection(name=name, floor=0))
+        changed = 0
+        for key, (data, digest) in wanted.items():
+            row = published.get(key)
+            if row is not None and row.data is not None and row.digest == digest:
+                continue
+            head.version += 1
+            if row is None:
+                db.session.add(ReferenceItem(collection=name, key=key, version=head.version, digest=digest, data=data))
+            else:
+                row.version, row.digest, row.data = head.version, digest, data
+            changed += 1
+        for key in published.keys() - wanted.keys():
+            row = published[key]
+            if row.data is not None:
+                head.version += 1
+                row.version, row.digest, row.data = head.version, "", None
+                changed += 1
+        changes[name] = changed
+    db.session.commit()
+    return changes
+
+
+def compact(name):
+    """Forget the tombstones of a collection. Phones with an older checkpoint get 410 and
+    start over. Returns how many were removed."""
+    head = _lock_head()
+    tombstones = db.session.scalars(select(ReferenceItem).filter_by(collection=name, data=None)).all()
+    for row in tombstones:
+        db.session.delete(row)
+    collection = db.session.get(ReferenceCollection, name) or ReferenceCollection(name=name)
+    collection.floor = head.version
+    db.session.add(collection)
+    db.session.commit()
+    return len(tombstones)
+
+
+def pull(name, since, limit):
+    """Items and tombstones of `name` newer than `since`, oldest first, at most `limit`.
+    The checkpoint is what the phone sends next time; `more` says to ask again now."""
+    if name not in SOURCES:
+        raise ApiError("unknown_collection")
+    # The head is read before the items: every version at or below it is committed
+    # (writers hold the head until they commit), so nothing below the checkpoint can
+    # appear later.
+    head = db.session.get(ReferenceHead, HEAD_ID)
+    current = head.version if head else 0
+    collection = db.session.get(ReferenceCollection, name)
+    floor = collection.floor if collection else 0
+    if since > current or (since and since < floor):
+        raise ApiError("checkpoint_expired", checkpoint=since, current=current)
+    rows = db.session.scalars(
+        select(ReferenceItem)
+        .filter(ReferenceItem.collection == name, ReferenceItem.version > since, ReferenceItem.version <= current)
+        .order_by(ReferenceItem.version).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    checkpoint = rows[-1].version if more else current
+    return {
+        "collection": name, "since": since, "checkpoint": checkpoint, "more": more,
+        "items": [{"key": r.key, "version": r.version, "data": r.data} for r in rows if r.data is not None],
+        "tombstones": [{"key": r.key, "version": r.version} for r in rows if r.data is None],
+    }
