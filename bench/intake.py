@@ -18,8 +18,6 @@ import concurrent.futures
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-import requests
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +37,7 @@ from flask_migrate import upgrade  # noqa: E402
 from server import create_app  # noqa: E402
 from server.access.service import agency_by_code  # noqa: E402
 from server.demo import content  # noqa: E402
+from server.demo.serving import gunicorn  # noqa: E402
 from server.demo.simulator import FlaskTransport, HttpTransport, SimulatedDevice  # noqa: E402
 from server.devices import service as devices  # noqa: E402
 from server.devices.models import Device  # noqa: E402
@@ -51,6 +49,7 @@ from server.sync import intake  # noqa: E402
 
 AGENCY = "VN-HQ-QN"
 BATCH = 25
+NARRATIVE = 300  # characters of padding: the sealed documents average ~1.5 KB
 
 
 def _app(url, workdir):
@@ -73,9 +72,14 @@ def _enroll(app, transport):
 
 
 def _seal(device, count, rng):
-    people = content.people()["suspects"]
+    """Returns the mean size of the sealed documents (the plaintext, before HPKE)."""
+    people, total = content.people()["suspects"], 0
     for _ in range(count):
-        device.seal(content.seizure(rng, AGENCY, people, narrative_size=500))
+        fields = content.seizure(rng, AGENCY, people, narrative_size=NARRATIVE)
+        device.seal(fields)
+        total += len(json.dumps({"form": "seizure", "version": 1, "fields": fields}, ensure_ascii=False,
+                                separators=(",", ":")).encode())
+    return total / count
 
 
 def _stored(app, device_ids):
@@ -86,9 +90,9 @@ def _stored(app, device_ids):
 def _limit(app, n, rng):
     """(a): the intake service in-process, one batch per transaction as a push does."""
     device = _enroll(app, FlaskTransport(app.test_client()))
-    _seal(device, n, rng)
+    document_size = _seal(device, n, rng)
     envelopes = list(device.outbox.values())
-    sizes = [len(json.dumps(e)) for e in envelopes]
+    wire_size = sum(len(json.dumps(e)) for e in envelopes) / n  # base64, key share and signatures
     with app.app_context():
         row = db.session.get(Device, device.device_id)
         started = time.perf_counter()
@@ -98,45 +102,12 @@ def _limit(app, n, rng):
         elapsed = time.perf_counter() - started
         db.session.close()
     assert _stored(app, [device.device_id]) == n
-    return n / elapsed, sum(sizes) / len(sizes)
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _gunicorn(app, workdir, workers):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(workdir / "instance")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
-        env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/api/openapi.json", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(15)
+    return n / elapsed, document_size, wire_size
 
 
 def _http(app, workdir, n, phones, workers, rng):
     """(b): the same work through gunicorn, several phones pushing at once."""
-    with _gunicorn(app, workdir, workers) as url:
+    with gunicorn(app, workdir / "instance", workers=workers) as url:
         fleet = [_enroll(app, HttpTransport(url)) for _ in range(phones)]
         for number, device in enumerate(fleet):
             _seal(device, n // phones + (number < n % phones), rng)
@@ -168,11 +139,11 @@ def measure(label, url, workdir, args):
     rng = random.Random(7)
     app = _app(url, workdir)
     started = time.perf_counter()
-    limit, size = _limit(app, args.records, rng)
+    limit, document_size, wire_size = _limit(app, args.records, rng)
     http = _http(app, workdir, args.records, args.phones, args.workers, rng)
     with app.app_context():
         db.engine.dispose()
-    print(f"{label}: records={args.records} envelope_bytes={size:.0f} limit={limit:.0f}/s http={http:.0f}/s "
+    print(f"{label}: records={args.records} document_bytes={document_size:.0f} envelope_bytes={wire_size:.0f} limit={limit:.0f}/s http={http:.0f}/s "
           f"ratio={http / limit:.2f} ({args.phones} phones, {args.workers} gunicorn workers, "
           f"{time.perf_counter() - started:.0f} s with sealing)", flush=True)
     return label, http, limit

@@ -5,22 +5,19 @@ create_all), then emptied between tests. PostgreSQL comes from TEST_DATABASE_URL
 (.ci/run creates a fresh database) or, failing that, a temporary database on the
 local server; it is never skipped.
 """
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
-import requests
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from server import create_app
+from server.demo.serving import gunicorn
 from server.demo.simulator import FlaskTransport, SimulatedDevice
 from server.devices import service as devices
 from server.extensions import db
@@ -115,39 +112,9 @@ def app(database_url, tmp_path):
     return prepare(make_app(database_url, tmp_path))
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
 def running_server(app, tmp_path, workers=4):
     """The production server (gunicorn) on this app's database and keys."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(tmp_path / "instance"),
-           "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread", "--threads", "4",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
-        env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/api/openapi.json", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(15)
+    return gunicorn(app, tmp_path / "instance", workers=workers)
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ def test_publishing_a_changed_version_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(definition, "PUBLISHED", tmp_path)
     assert definition.publish({("seizure", 1): SEIZURE_V1}) == [tmp_path / "seizure.v1.json"]
     relabelled = dataclasses.replace(SEIZURE_V1, title="Seizure report")
-    with pytest.raises(ValueError, match="bump the version"):
+    with pytest.raises(ValueError, match="declare the next version"):
         definition.publish({("seizure", 1): relabelled})
     assert definition.publish({("seizure", 2): dataclasses.replace(relabelled, version=2)}) == [
         tmp_path / "seizure.v2.json"]

@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from .declarations import FORMS
 
 PUBLISHED = Path(__file__).with_name("published")
@@ -45,7 +47,8 @@ def publish(forms=None):
         path, text = published_path(form), serialize(form)
         if path.exists():
             if path.read_text(encoding="utf-8") != text:
-                raise ValueError(f"{path.name} is published and differs: bump the version")
+                raise ValueError(_("%(name)s is published and differs: declare the next version.",
+                                   name=path.name))
             continue
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -2,6 +2,7 @@
 import re
 from functools import cache
 
+from flask import g, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..errors import ApiError
@@ -31,8 +32,13 @@ def _agency_exists(code):
     from ..access.models import Agency
     from ..extensions import db
 
+    # Known codes are remembered for the request: a batch names the same agency often.
+    known = g.setdefault("known_agency_codes", set()) if has_app_context() else set()
+    if code in known:
+        return
     if db.session.query(Agency.id).filter_by(code=code).first() is None:
         raise ValidationError("Unknown agency code.")
+    known.add(code)
 
 
 def _known_place(key):

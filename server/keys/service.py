@@ -102,15 +102,17 @@ def intake_keys():
 
 
 def private_key(row):
-    cache = _cache()
-    if row.kid not in cache:
-        plain = _kek().unwrap(row.wrapped_private_key, _label(row.kid, row.purpose))
-        cache[row.kid] = crypto.private_from_bytes(plain)
-    return cache[row.kid]
+    cache, label = _cache(), _label(row.kid, row.purpose)
+    if label not in cache:
+        cache[label] = crypto.private_from_bytes(_kek().unwrap(row.wrapped_private_key, label))
+    return cache[label]
 
 
 def intake_private_key(kid):
     """The private key for an envelope's kid, or None if this server never held it."""
+    cached = _cache().get(_label(kid, INTAKE))  # keys are never altered, only added
+    if cached is not None:
+        return cached
     row = db.session.scalar(select(ServerKey).filter_by(kid=kid, purpose=INTAKE))
     return private_key(row) if row else None
 

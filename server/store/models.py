@@ -46,7 +46,17 @@ class Record(db.Model):
     mentions: Mapped[list["Mention"]] = relationship(back_populates="record", order_by="Mention.id")
 
 
-class Seizure(db.Model):
+class PlaceColumns:
+    """Where something was seen: province, country and a GPS fix with its accuracy."""
+
+    province: Mapped[str | None] = mapped_column(String(10))
+    place_country: Mapped[str | None] = mapped_column(String(2))
+    latitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
+    accuracy_m: Mapped[object | None] = mapped_column(Numeric(12, 2))
+
+
+class Seizure(PlaceColumns, db.Model):
     """A seizure as the CITES annual illegal trade report and ETIS count it."""
 
     __tablename__ = "seizures"
@@ -56,11 +66,6 @@ class Seizure(db.Model):
     place: Mapped[str] = mapped_column(Text)  # the place name as typed
     location_type: Mapped[str | None] = mapped_column(String(30))
     crossing: Mapped[str | None] = mapped_column(String(80), index=True)
-    province: Mapped[str | None] = mapped_column(String(10))
-    place_country: Mapped[str | None] = mapped_column(String(2))
-    latitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
-    longitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
-    accuracy_m: Mapped[object | None] = mapped_column(Numeric(12, 2))
     seizure_point: Mapped[str | None] = mapped_column(String(20))
     detection_method: Mapped[str | None] = mapped_column(String(30))
     transport_mode: Mapped[str | None] = mapped_column(String(20))
@@ -92,18 +97,13 @@ class SeizureItem(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
 
 
-class MarketObservation(db.Model):
+class MarketObservation(PlaceColumns, db.Model):
     __tablename__ = "market_observations"
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
     observed_on: Mapped[object] = mapped_column(Date, index=True)
     observing_agency: Mapped[str] = mapped_column(String(40))
     market_kind: Mapped[str] = mapped_column(String(10))
     place: Mapped[str | None] = mapped_column(Text)
-    province: Mapped[str | None] = mapped_column(String(10))
-    place_country: Mapped[str | None] = mapped_column(String(2))
-    latitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
-    longitude: Mapped[object | None] = mapped_column(Numeric(9, 6))
-    accuracy_m: Mapped[object | None] = mapped_column(Numeric(12, 2))
     platform: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(Text)
     observation_mode: Mapped[str] = mapped_column(String(10))

@@ -128,10 +128,14 @@ def receive(device, raw_envelopes, clock_offset_ms):
 
     appended = []
     head = ledger.lock_head() if verified else None
+    # One lookup for the whole batch; appends join it, so a rid sent twice in one batch
+    # is a duplicate of itself.
+    known = ledger.find_all([envelope.rid for envelope in verified]) if verified else {}
     for envelope in verified:
-        existing = ledger.find(envelope.rid)  # autoflush: sees this batch's appends too
+        existing = known.get(envelope.rid)
         if existing is None:
-            appended.append((envelope, _append(head, device, envelope, now, clock_offset_ms)))
+            entry = known[envelope.rid] = _append(head, device, envelope, now, clock_offset_ms)
+            appended.append((envelope, entry))
         elif existing.env_sha256 == envelope.digest:
             receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
                                     env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
@@ -142,10 +146,19 @@ def receive(device, raw_envelopes, clock_offset_ms):
             receipts.append(receipt)
     # The ledger row is committed before anything is opened: whatever happens next,
     # the envelope is safe and `flask intake replay` can file it again.
+    appended_idx = [entry.idx for _, entry in appended]
     db.session.commit()
 
+    if appended:
+        # One query instead of one per row: refresh the rows the commit expired, and learn
+        # the digests their `prev` fields must match.
+        db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(appended_idx))).all()
+        seqs = [envelope.header["seq"] for envelope, _ in appended]
+        previous = dict(db.session.execute(
+            select(LedgerEntry.seq, LedgerEntry.env_sha256).filter_by(device_id=device.id)
+            .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)))).all())
     for envelope, entry in appended:
-        receipts.append(file_entry(entry, device, envelope))
+        receipts.append(file_entry(entry, device, envelope, previous=previous))
     db.session.commit()
     return sorted(receipts, key=lambda receipt: receipt.i)
 
@@ -156,21 +169,24 @@ def _append(head, device, envelope, received_at, clock_offset_ms):
                          env_sha256=envelope.digest, received_at=received_at, clock_offset_ms=clock_offset_ms)
 
 
-def _flags(device, entry, header, device_time):
+def _flags(device, entry, header, device_time, previous=None):
     flags = []
     if device_time > entry.received_at + CLOCK_TOLERANCE:
         flags.append("future")
     if device_time < device.enrolled_at - CLOCK_TOLERANCE:
         flags.append("before_enrollment")
     if header["seq"] > 1:
-        previous = db.session.scalar(select(LedgerEntry.env_sha256)
-                                     .filter_by(device_id=device.id, seq=header["seq"] - 1))
-        if previous is not None and crypto.b64e(previous) != header["prev"]:
+        if previous is not None:
+            before = previous.get(header["seq"] - 1)
+        else:
+            before = db.session.scalar(select(LedgerEntry.env_sha256)
+                                       .filter_by(device_id=device.id, seq=header["seq"] - 1))
+        if before is not None and crypto.b64e(before) != header["prev"]:
             flags.append("prev_mismatch")
     return flags
 
 
-def _open_and_file(entry, device, envelope):
+def _open_and_file(entry, device, envelope, previous):
     header = envelope.header
     private_key = keys.intake_private_key(header["kid"])
     if private_key is None:
@@ -191,26 +207,28 @@ def _open_and_file(entry, device, envelope):
     except ValidationError as error:
         raise Refusal("invalid_fields", json.dumps(error.messages, ensure_ascii=False, default=str)) from error
     record = file_record(entry=entry, device=device, header=header, document=document, data=data)
-    record.flags = _flags(device, entry, header, record.device_time)
+    record.flags = _flags(device, entry, header, record.device_time, previous)
     db.session.flush()
     return record
 
 
-def file_entry(entry, device, envelope=None):
-    """Open and file one ledger row, inside a savepoint; quarantine it on failure."""
+def file_entry(entry, device, envelope=None, previous=None):
+    """Open and file one ledger row, inside a savepoint; quarantine it on failure.
+    `previous` ({seq: env_sha256} around this row) is given by intake for rows it has just
+    appended, which no quarantine can hold yet."""
     if envelope is None:
         envelope = Envelope(0, {"h": crypto.b64e(entry.header), "ct": crypto.b64e(entry.ct),
                                 "sig": crypto.b64e(entry.sig)})
         _decode(envelope)
     try:
         with db.session.begin_nested():
-            _open_and_file(entry, device, envelope)
+            _open_and_file(entry, device, envelope, previous)
     except Refusal as refusal:
         return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
     except Exception as error:  # a bug must not lose the record: it waits for replay
         log.exception("intake failed for ledger row %s", entry.idx)
         return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
-    held = db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
+    held = None if previous is not None else db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
     if held is not None:
         held.status, held.released_at = "released", utcnow()
     return Receipt(envelope.position, entry.rid, "accepted", env_sha256=crypto.b64e(entry.env_sha256),

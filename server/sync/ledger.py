@@ -37,6 +37,11 @@ def find(rid):
     return db.session.scalar(select(LedgerEntry).filter_by(rid=rid))
 
 
+def find_all(rids):
+    """{rid: ledger row} for the rids the ledger holds."""
+    return {entry.rid: entry for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.rid.in_(rids)))}
+
+
 def append(head, *, rid, device_id, seq, header, ct, sig, env_sha256, received_at, clock_offset_ms):
     idx = head.idx + 1
     entry = LedgerEntry(idx=idx, rid=rid, device_id=device_id, seq=seq, header=header, ct=ct, sig=sig,
