@@ -19,6 +19,8 @@ install: $(STAMP)
 translations: install
 	@$(FLASK) translate compile >/dev/null
 
+# Enrollment QR codes carry this origin; deployment sets the public HTTPS URL instead.
+run: export WILDLEDGER_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) keys init
