@@ -23,6 +23,7 @@ from server.devices import service as devices
 from server.extensions import db
 from server.keys import service as keys
 from server.reference import agencies
+from server.reference.models import new_history
 from server.sync.ledger import GENESIS, HEAD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +72,8 @@ def _empty(engine):
                 connection.execute(text(f"DELETE FROM {table}"))
         connection.execute(text("INSERT INTO ledger_head (id, idx, chain_hash) VALUES (:id, 0, :genesis)"),
                            {"id": HEAD_ID, "genesis": GENESIS})
-        connection.execute(text("INSERT INTO reference_head (id, version) VALUES (1, 0)"))
+        connection.execute(text("INSERT INTO reference_head (id, version, history) VALUES (1, 0, :history)"),
+                           {"history": new_history()})
 
 
 _apps = []

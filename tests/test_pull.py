@@ -54,7 +54,8 @@ def test_changes_arrive_as_items_and_tombstones_after_the_checkpoint(published, 
     with published.app_context():
         assert publish.publish(["species"]) == {"species": 2}
         assert publish.publish(["species"]) == {"species": 0}  # publishing twice changes nothing
-    answer = device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint}")
+    history = device.collections["species"]["history"]
+    answer = device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint}&history={history}")
     page = answer.json()
     assert [i["key"] for i in page["items"]] == [body["items"][0]["key"]]
     assert [t["key"] for t in page["tombstones"]] == [body["items"][1]["key"]]
@@ -72,18 +73,37 @@ def test_a_rotated_intake_key_reaches_phones_as_a_signed_keys_collection(publish
     assert (local[new]["current"], local[old]["current"]) == (True, False)
 
 
+def _pull_at(device, checkpoint, history):
+    return device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint}&history={history}")
+
+
 def test_a_checkpoint_from_another_history_or_past_compaction_gets_410(published, device):
     device.pull("species")
-    checkpoint = device.collections["species"]["checkpoint"]
-    answer = device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint + 1000}")
+    checkpoint, history = device.collections["species"]["checkpoint"], device.collections["species"]["history"]
+    assert _pull_at(device, checkpoint, history).status == 200
+    answer = _pull_at(device, checkpoint + 1000, history)
     assert (answer.status, answer.json()["code"]) == (410, "checkpoint_expired")
+    answer = device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint}")  # history missing
+    assert answer.status == 410
     with published.app_context():
         publish.compact("species")
         publish.publish(["agencies"])  # the counter moves on
-    answer = device.send_signed("GET", f"/api/v1/sync/pull/species?since={checkpoint - 1}")
-    assert answer.status == 410
+    assert _pull_at(device, checkpoint - 1, history).status == 410
     device.collections["species"]["checkpoint"] = checkpoint - 1
     device.pull("species")  # the client starts over on 410 and ends up whole
+    assert device.collections["species"]["items"] == _expected(published, "species")
+
+
+def test_a_store_rebuilt_from_scratch_sends_phones_back_to_zero(published, device):
+    """The disaster drill rebuilds the store in a new database, whose counter restarts:
+    a phone's old checkpoint must not be read in the new numbering."""
+    device.pull("species")
+    old = device.collections["species"]["checkpoint"]
+    result = published.test_cli_runner().invoke(args=["reference", "new-history"])
+    assert result.exit_code == 0, result.output
+    answer = _pull_at(device, old, device.collections["species"]["history"])
+    assert (answer.status, answer.json()["code"]) == (410, "checkpoint_expired")
+    device.pull("species")
     assert device.collections["species"]["items"] == _expected(published, "species")
 
 

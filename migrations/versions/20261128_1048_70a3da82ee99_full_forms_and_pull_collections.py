@@ -5,6 +5,8 @@ Revises: 1b580e82688f
 Create Date: 2026-11-28 10:48:50.278075
 
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -25,9 +27,10 @@ def upgrade():
     reference_head = op.create_table('reference_head',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('history', sa.String(length=32), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_head'))
     )
-    op.bulk_insert(reference_head, [{'id': 1, 'version': 0}])
+    op.bulk_insert(reference_head, [{'id': 1, 'version': 0, 'history': secrets.token_hex(16)}])
     op.create_table('reference_items',
     sa.Column('collection', sa.String(length=40), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),

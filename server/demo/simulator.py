@@ -170,13 +170,14 @@ class SimulatedDevice:
     def pull(self, name, limit=500):
         """Bring a local collection up to date; returns the pages fetched. Answers are
         checked against the pinned signing key and must echo what was asked."""
-        local = self.collections.setdefault(name, {"checkpoint": 0, "items": {}})
+        local = self.collections.setdefault(name, {"checkpoint": 0, "history": None, "items": {}})
         pages = 0
         while True:
             since = local["checkpoint"]
-            answer = self.send_signed("GET", f"/api/v1/sync/pull/{name}?since={since}&limit={limit}")
-            if answer.status == 410:  # our copy is too old to patch: start over
-                local.update(checkpoint=0, items={})
+            query = f"since={since}&limit={limit}" + (f"&history={local['history']}" if since else "")
+            answer = self.send_signed("GET", f"/api/v1/sync/pull/{name}?{query}")
+            if answer.status == 410:  # our copy cannot be patched: start over
+                local.update(checkpoint=0, history=None, items={})
                 continue
             if answer.status != 200:
                 raise DeviceError(answer)
@@ -188,7 +189,7 @@ class SimulatedDevice:
                 local["items"][item["key"]] = item["data"]
             for tombstone in page["tombstones"]:
                 local["items"].pop(tombstone["key"], None)
-            local["checkpoint"] = page["checkpoint"]
+            local["checkpoint"], local["history"] = page["checkpoint"], page["history"]
             pages += 1
             if not page["more"]:
                 return pages

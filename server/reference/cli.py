@@ -22,3 +22,10 @@ def compact(name):
     """Forget a collection's tombstones; phones with older checkpoints start over."""
     removed = collections.compact(name)
     click.echo(_("%(collection)s: %(removed)d tombstones removed.", collection=name, removed=removed))
+
+
+@reference_cli.command("new-history")
+def new_history():
+    """After restoring a database dump: phones download every collection again."""
+    collections.new_history_now()
+    click.echo(_("A new history of the collections has started; phones will download them again."))

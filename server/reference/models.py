@@ -5,6 +5,8 @@ holding that row locked, so versions become visible in the order they were given
 that saw version N has seen everything up to N. Timestamps cannot promise that, and
 neither can a bare sequence (PostgreSQL commits out of order).
 """
+import secrets
+
 from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,10 +15,20 @@ from ..extensions import db
 HEAD_ID = 1
 
 
+def new_history():
+    return secrets.token_hex(16)
+
+
 class ReferenceHead(db.Model):
+    """The counter, and the history it counts in. A store rebuilt from scratch (the
+    disaster drill: new database, ledger replayed) or restored from a dump starts a new
+    history, so a phone's checkpoint from the old one gets 410 instead of skipping items
+    the new counter numbered below it."""
+
     __tablename__ = "reference_head"
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+    history: Mapped[str] = mapped_column(String(32), default=new_history)
 
 
 class ReferenceCollection(db.Model):

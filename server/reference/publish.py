@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms.definition import published_definitions
 from ..i18n import LOCALES, TRANSLATIONS
 from . import catalog
-from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem
+from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem, new_history
 
 ABOUT = "_about"  # the item holding a collection's source note
 
@@ -77,7 +77,7 @@ def _digest(data):
 def _lock_head():
     head = db.session.scalar(select(ReferenceHead).filter_by(id=HEAD_ID).with_for_update())
     if head is None:
-        head = ReferenceHead(id=HEAD_ID, version=0)
+        head = ReferenceHead(id=HEAD_ID, version=0, history=new_history())
         db.session.add(head)
     return head
 
@@ -127,29 +127,39 @@ def compact(name):
     return len(tombstones)
 
 
-def pull(name, since, limit):
+def new_history_now():
+    """Start a new history (after restoring a dump): every phone downloads everything
+    again at its next pull. Returns the new history id."""
+    head = _lock_head()
+    head.history = new_history()
+    db.session.commit()
+    return head.history
+
+
+def pull(name, since, limit, history=None):
     """Items and tombstones of `name` newer than `since`, oldest first, at most `limit`.
-    The checkpoint is what the phone sends next time; `more` says to ask again now."""
+    The checkpoint is what the phone sends next time, with the history it belongs to;
+    `more` says to ask again now."""
     if name not in SOURCES:
         raise ApiError("unknown_collection")
     # The head is read before the items: every version at or below it is committed
     # (writers hold the head until they commit), so nothing below the checkpoint can
     # appear later.
-    head = db.session.get(ReferenceHead, HEAD_ID)
-    current = head.version if head else 0
+    head = db.session.get(ReferenceHead, HEAD_ID) or ReferenceHead(version=0, history="")
     collection = db.session.get(ReferenceCollection, name)
     floor = collection.floor if collection else 0
-    if since > current or (since and since < floor):
-        raise ApiError("checkpoint_expired", checkpoint=since, current=current)
+    if since and (since > head.version or since < floor or history != head.history):
+        raise ApiError("checkpoint_expired", checkpoint=since, current=head.version)
     rows = db.session.scalars(
         select(ReferenceItem)
-        .filter(ReferenceItem.collection == name, ReferenceItem.version > since, ReferenceItem.version <= current)
+        .filter(ReferenceItem.collection == name, ReferenceItem.version > since,
+                ReferenceItem.version <= head.version)
         .order_by(ReferenceItem.version).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    checkpoint = rows[-1].version if more else current
     return {
-        "collection": name, "since": since, "checkpoint": checkpoint, "more": more,
+        "collection": name, "history": head.history, "since": since,
+        "checkpoint": rows[-1].version if more else head.version, "more": more,
         "items": [{"key": r.key, "version": r.version, "data": r.data} for r in rows if r.data is not None],
         "tombstones": [{"key": r.key, "version": r.version} for r in rows if r.data is None],
     }

@@ -88,6 +88,8 @@ class PullArgsSchema(Schema):
     since = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62),
                            metadata={"description": "the checkpoint of the previous pull; 0 to start over"})
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+    history = fields.String(validate=validate.Regexp(r"^[0-9a-f]{32}$"),
+                            metadata={"description": "the history of that checkpoint; required with since > 0"})
 
 
 class PullItemSchema(Schema):
@@ -103,10 +105,11 @@ class TombstoneSchema(Schema):
 
 class PullResponseSchema(Schema):
     """Signed as a whole by Wl-Server-Signature, so the signature covers collection,
-    since, checkpoint, items and tombstones; the phone checks that collection and since
-    are the ones it asked for."""
+    history, since, checkpoint, items and tombstones; the phone checks that collection and
+    since are the ones it asked for."""
 
     collection = fields.String()
+    history = fields.String(metadata={"description": "send back with the checkpoint"})
     since = fields.Integer()
     checkpoint = fields.Integer(metadata={"description": "send as `since` next time"})
     more = fields.Boolean(metadata={"description": "more changes are waiting: pull again now"})
