@@ -31,6 +31,15 @@ def test_a_field_added_to_a_declaration_appears_in_schema_and_definition():
         after.load({"date": "2026-11-28", "pangolins": 4, "term": "NOT-A-TERM"})
 
 
+@pytest.mark.parametrize("field", [
+    lambda: Field("x", "colour", "X"), lambda: Field("x", "code", "X"), lambda: Field("x", "text", "X", codes="countries"),
+    lambda: Field("x", "group", "X"),
+])
+def test_a_malformed_declaration_is_refused_at_import(field):
+    with pytest.raises(ValueError):
+        field()
+
+
 def test_every_declared_version_is_published_exactly_as_declared():
     published = definition.published_definitions()
     assert set(published) == {f"{form_id}.v{version}" for form_id, version in FORMS}

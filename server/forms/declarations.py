@@ -48,9 +48,10 @@ class Field:
     required_when: tuple | None = None
 
     def __post_init__(self):
-        assert self.type in TYPES, self.type
-        assert (self.codes is not None) == (self.type == "code"), self.name
-        assert bool(self.fields) == (self.type in {"group", "object"}), self.name
+        # A declaration mistake must stop the server at import, not a record at intake.
+        if (self.type not in TYPES or (self.codes is not None) != (self.type == "code")
+                or bool(self.fields) != (self.type in {"group", "object"})):
+            raise ValueError(f"field {self.name!r}: type, codes and fields do not agree")
 
 
 @dataclass(frozen=True)
