@@ -21,12 +21,8 @@ import random
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +33,7 @@ from flask_migrate import upgrade  # noqa: E402
 from server import create_app  # noqa: E402
 from server.access.service import agency_by_code  # noqa: E402
 from server.demo import content  # noqa: E402
-from server.demo.serving import gunicorn  # noqa: E402
+from server.demo.serving import gunicorn, scratch_database  # noqa: E402
 from server.demo.simulator import FlaskTransport, HttpTransport, SimulatedDevice  # noqa: E402
 from server.devices import service as devices  # noqa: E402
 from server.devices.models import Device  # noqa: E402
@@ -120,21 +116,6 @@ def _http(app, workdir, n, phones, workers, rng):
     return n / elapsed
 
 
-@contextmanager
-def _scratch_postgres(url):
-    """A new database on the server DATABASE_URL names, dropped afterwards."""
-    parts = urlsplit(url)
-    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
-    name = f"wildledger_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name}")
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def measure(label, url, workdir, args):
     rng = random.Random(7)
     app = _app(url, workdir)
@@ -162,7 +143,7 @@ def main():
         results.append(measure("sqlite", f"sqlite:///{workdir / 'sqlite' / 'bench.sqlite'}", workdir / "sqlite", args))
         if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
             (workdir / "pg").mkdir()
-            with _scratch_postgres(os.environ["DATABASE_URL"]) as url:
+            with scratch_database(os.environ["DATABASE_URL"], "wildledger_bench") as url:
                 results.append(measure("postgresql", url, workdir / "pg", args))
     _label, http, limit = min(results, key=lambda r: r[1] / r[2])
     print(f"intake: http={http:.0f} limit={limit:.0f} ratio={http / limit:.2f}")

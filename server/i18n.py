@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+from babel.messages.pofile import read_po
 from flask import has_request_context, request
 from flask.cli import AppGroup
 
@@ -16,6 +17,16 @@ LOCALES = ("en", "vi", "lo", "zh_Hans")
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 _BROWSER_TAGS = {"en": "en", "vi": "vi", "lo": "lo", "zh": "zh_Hans", "zh-cn": "zh_Hans",
                  "zh-hans": "zh_Hans", "zh-sg": "zh_Hans"}
+
+
+def catalog_path(locale, domain="messages"):
+    return TRANSLATIONS / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def read_catalog(locale, domain="messages"):
+    """The committed .po catalog of a language, as babel reads it."""
+    with open(catalog_path(locale, domain), "rb") as handle:
+        return read_po(handle)
 
 
 def _match(tag):
@@ -47,7 +58,7 @@ def update():
     _pybabel("extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "--no-location",
              "--sort-output", "-o", str(pot), str(TRANSLATIONS.parent / "server"))
     for locale in LOCALES[1:]:
-        if (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").exists():
+        if catalog_path(locale).exists():
             _pybabel("update", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", locale, "--no-fuzzy-matching")
         else:
             _pybabel("init", "-i", str(pot), "-d", str(TRANSLATIONS), "-l", locale)

@@ -8,16 +8,14 @@ local server; it is never skipped.
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from server import create_app
-from server.demo.serving import gunicorn
+from server.demo.serving import gunicorn, scratch_database
 from server.demo.simulator import FlaskTransport, SimulatedDevice
 from server.devices import service as devices
 from server.extensions import db
@@ -44,12 +42,8 @@ def postgres_url():
     if given:
         yield given
         return
-    name = f"wildledger_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(LOCAL_PG, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(LOCAL_PG, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with scratch_database(LOCAL_PG, "wildledger_test") as url:
+        yield url
 
 
 _migrated = set()

@@ -3,24 +3,18 @@ has a message in each language."""
 import re
 
 import pytest
-from babel.messages.pofile import read_po
 
 from server.errors import PROBLEMS
-from server.i18n import LOCALES, TRANSLATIONS
+from server.i18n import LOCALES, read_catalog
 
 SCRIPTS = {"lo": re.compile("[\u0e80-\u0eff]"), "zh_Hans": re.compile("[\u4e00-\u9fff]")}
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdf]|\{\w*\}")
 
 
-def _catalog(locale):
-    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
-        return read_po(handle)
-
-
 @pytest.mark.parametrize("locale", LOCALES[1:])
 def test_catalog_is_complete(locale):
     problems = []
-    for message in _catalog(locale):
+    for message in read_catalog(locale):
         if not message.id:
             assert not message.fuzzy, "header marked fuzzy"
             continue
@@ -38,7 +32,7 @@ def test_catalog_is_complete(locale):
 
 @pytest.mark.parametrize("locale", LOCALES[1:])
 def test_every_problem_code_has_a_translated_message(locale):
-    translated = {m.id for m in _catalog(locale) if m.id and m.string}
+    translated = {m.id for m in read_catalog(locale) if m.id and m.string}
     assert [code for code, p in PROBLEMS.items() if str(p.message._args[0]) not in translated] == []
 
 

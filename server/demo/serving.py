@@ -1,12 +1,16 @@
-"""The production server (gunicorn) started as a child process, for tests and benchmarks
-that must go through real HTTP."""
+"""Scratch infrastructure for tests and benchmarks: the production server (gunicorn) as a
+child process, and throwaway PostgreSQL databases."""
 import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 
 import requests
 
@@ -46,3 +50,19 @@ def gunicorn(app, instance_path, workers=4, threads=4):
     finally:
         process.terminate()
         process.wait(15)
+
+
+@contextlib.contextmanager
+def scratch_database(server_url, prefix="wildledger_scratch"):
+    """A new database on the PostgreSQL server `server_url` names, dropped afterwards.
+    Yields its SQLAlchemy URL."""
+    parts = urlsplit(server_url)
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunsplit(("postgresql+psycopg", parts.netloc, f"/{name}", "", ""))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

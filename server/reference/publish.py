@@ -8,14 +8,13 @@ version order, the items and tombstones newer than the phone's checkpoint.
 import hashlib
 import json
 
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from ..access.models import Agency
 from ..errors import ApiError
 from ..extensions import db
 from ..forms.definition import published_definitions
-from ..i18n import LOCALES, TRANSLATIONS
+from ..i18n import LOCALES, read_catalog
 from . import catalog
 from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem, new_history
 
@@ -41,13 +40,9 @@ def _agencies():
 
 def _translations():
     """The server catalog per language: form labels, code-free messages, problem texts."""
-    out = {}
-    for locale in LOCALES[1:]:
-        with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
-            po = read_po(handle)
-        out[locale] = {"locale": locale, "messages": {
-            m.id: m.string for m in po if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}}
-    return out
+    return {locale: {"locale": locale, "messages": {
+        m.id: m.string for m in read_catalog(locale) if m.id and m.string and not m.fuzzy and isinstance(m.id, str)}}
+        for locale in LOCALES[1:]}
 
 
 def _keys():
@@ -82,6 +77,14 @@ def _lock_head():
     return head
 
 
+def _collection(name):
+    collection = db.session.get(ReferenceCollection, name)
+    if collection is None:
+        collection = ReferenceCollection(name=name, floor=0)
+        db.session.add(collection)
+    return collection
+
+
 def publish(names=None):
     """Bring collections up to date with their sources. Returns {name: changes}."""
     head = _lock_head()
@@ -89,8 +92,7 @@ def publish(names=None):
     for name in names or SOURCES:
         wanted = {key: (data, _digest(data)) for key, data in SOURCES[name]().items()}
         published = {row.key: row for row in db.session.scalars(select(ReferenceItem).filter_by(collection=name))}
-        if db.session.get(ReferenceCollection, name) is None:
-            db.session.add(ReferenceCollection(name=name, floor=0))
+        _collection(name)
         changed = 0
         for key, (data, digest) in wanted.items():
             row = published.get(key)
@@ -120,9 +122,7 @@ def compact(name):
     tombstones = db.session.scalars(select(ReferenceItem).filter_by(collection=name, data=None)).all()
     for row in tombstones:
         db.session.delete(row)
-    collection = db.session.get(ReferenceCollection, name) or ReferenceCollection(name=name)
-    collection.floor = head.version
-    db.session.add(collection)
+    _collection(name).floor = head.version
     db.session.commit()
     return len(tombstones)
 

@@ -34,7 +34,7 @@ def lock_head():
 
 
 def find(rid):
-    return db.session.scalar(select(LedgerEntry).filter_by(rid=rid))
+    return find_all([rid]).get(rid)
 
 
 def find_all(rids):
