@@ -1,0 +1,178 @@
+// Every cryptographic operation of the phone; nothing else touches WebCrypto or HPKE.
+// The server's twin is server/crypto.py: the constants, envelope layout and signed
+// messages below must stay byte-compatible with it (tests/pwa/test_crypto_interop.py).
+//
+// Envelope, as the server opens it:
+//   header  exact UTF-8 JSON bytes {v, rid, dev, seq, ts, kid, prev}
+//   ct      HPKE(intake key, info = INFO‖SHA256(header), inner_sig ‖ content)
+//           inner_sig = Sign(device, INNER ‖ SHA256(header) ‖ SHA256(content))
+//   sig     Sign(device, OUTER ‖ SHA256(header) ‖ SHA256(ct))
+// WebCrypto signs ECDSA as raw r‖s (64 bytes), the form the server expects.
+import { Aes128Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 } from "@hpke/core";
+
+const subtle = globalThis.crypto.subtle;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+const label = (text) => encoder.encode(`wildledger/v1/${text}\0`);
+const OUTER = label("outer");
+const INNER = label("inner");
+const INFO = label("record");
+const REQUEST = label("request");
+const ENROLL = label("enroll");
+const RESPONSE = label("response");
+
+const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
+const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
+export const PIN_ITERATIONS = 600_000; // OWASP 2023 for PBKDF2-SHA256 (DESIGN §2)
+
+let suite;
+function hpke() {
+  suite ??= new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
+  return suite;
+}
+
+// -- encodings ------------------------------------------------------------------------
+
+export const utf8 = (text) => encoder.encode(text);
+export const fromUtf8 = (bytes) => decoder.decode(bytes);
+
+export function b64e(bytes) {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+export function b64d(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error("not base64url");
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (text.length % 4)) % 4));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+export function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export const sha256 = async (bytes) => new Uint8Array(await subtle.digest("SHA-256", bytes));
+export const randomBytes = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+export const uuid = () => globalThis.crypto.randomUUID();
+
+// -- keys and signatures ------------------------------------------------------------------
+
+/** The device key: the private half can sign but never leave the browser. */
+export const generateDeviceKey = () => subtle.generateKey(ECDSA, false, ["sign", "verify"]);
+
+export const publicRaw = async (publicKey) => new Uint8Array(await subtle.exportKey("raw", publicKey));
+
+export const fingerprint = async (raw) => b64e(await sha256(raw));
+
+export const sign = async (privateKey, message) =>
+  new Uint8Array(await subtle.sign(ECDSA_SHA256, privateKey, message));
+
+export async function verify(raw, message, signature) {
+  if (signature.length !== 64) return false;
+  try {
+    const key = await subtle.importKey("raw", raw, ECDSA, false, ["verify"]);
+    return await subtle.verify(ECDSA_SHA256, key, signature, message);
+  } catch {
+    return false;
+  }
+}
+
+// -- sealed records ---------------------------------------------------------------------
+
+export async function sealRecord(devicePrivateKey, intakePublicRaw, header, content) {
+  const headerHash = await sha256(header);
+  const inner = await sign(devicePrivateKey, concat(INNER, headerHash, await sha256(content)));
+  const recipientPublicKey = await hpke().kem.deserializePublicKey(intakePublicRaw);
+  const { enc, ct } = await hpke().seal(
+    { recipientPublicKey, info: concat(INFO, headerHash) },
+    concat(inner, content),
+  );
+  const sealed = concat(new Uint8Array(enc), new Uint8Array(ct));
+  const sig = await sign(devicePrivateKey, concat(OUTER, headerHash, await sha256(sealed)));
+  return { ct: sealed, sig };
+}
+
+/** Length-prefixed, so no two different envelopes share a digest (as the server). */
+export function envelopeDigest(header, ct, sig) {
+  const parts = [];
+  for (const part of [header, ct, sig]) {
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, part.length);
+    parts.push(length, part);
+  }
+  return sha256(concat(...parts));
+}
+
+// -- requests -----------------------------------------------------------------------------
+
+export async function requestMessage(method, path, timestampMs, offsetMs, nonce, body) {
+  const fields = [method.toUpperCase(), path, String(timestampMs), String(offsetMs), nonce, hex(await sha256(body))];
+  return concat(REQUEST, utf8(fields.join("\n")));
+}
+
+export const enrollMessage = (token) => concat(ENROLL, utf8(token));
+
+export const responseMessage = async (body) => concat(RESPONSE, await sha256(body));
+
+/** A server answer's `Wl-Server-Signature: kid.signature`, checked against the pinned key. */
+export async function verifyResponse(signingKeyRaw, headerValue, body) {
+  const signature = (headerValue || "").split(".")[1];
+  if (!signature) return false;
+  try {
+    return await verify(signingKeyRaw, await responseMessage(body), b64d(signature));
+  } catch {
+    return false;
+  }
+}
+
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+// -- the PIN-wrapped data key (drafts and local copies) ----------------------------------------
+
+export async function derivePinKey(pin, salt, iterations = PIN_ITERATIONS) {
+  const material = await subtle.importKey("raw", utf8(pin), "PBKDF2", false, ["deriveKey"]);
+  return subtle.deriveKey(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    material,
+    { name: "AES-KW", length: 256 },
+    false,
+    ["wrapKey", "unwrapKey"],
+  );
+}
+
+// Extractable only so that it can be wrapped; the unwrapped copy used day to day is not.
+export const newDataKey = () => subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+
+export const wrapDataKey = async (dataKey, pinKey) => new Uint8Array(await subtle.wrapKey("raw", dataKey, pinKey, "AES-KW"));
+
+/** null when the PIN is wrong: AES-KW's integrity check fails. */
+export async function unwrapDataKey(wrapped, pinKey, { extractable = false } = {}) {
+  try {
+    return await subtle.unwrapKey("raw", wrapped, pinKey, "AES-KW", "AES-GCM", extractable, ["encrypt", "decrypt"]);
+  } catch {
+    return null;
+  }
+}
+
+export async function encryptJSON(dataKey, value, aad) {
+  const iv = randomBytes(12);
+  const ct = await subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(aad) }, dataKey, utf8(JSON.stringify(value)));
+  return concat(iv, new Uint8Array(ct));
+}
+
+export async function decryptJSON(dataKey, blob, aad) {
+  const plain = await subtle.decrypt(
+    { name: "AES-GCM", iv: blob.subarray(0, 12), additionalData: utf8(aad) },
+    dataKey,
+    blob.subarray(12),
+  );
+  return JSON.parse(fromUtf8(new Uint8Array(plain)));
+}
