@@ -1,0 +1,176 @@
+// What the stores of db.js mean, one object per concept. Everything the officer typed
+// is AES-GCM encrypted under the PIN-unlocked data key before it reaches IndexedDB
+// (DESIGN §2): drafts and local copies keep only ids, form names, numbers and times
+// in the clear. The aad binds each blob to its row, so blobs cannot be swapped.
+//
+//   meta         device, deviceKey, serverKeys, seq, clock, vault, settings, sync
+//   drafts       {id, form, version, created_at, updated_at, blob}
+//   outbox       {rid, seq, form, envelope:{h,ct,sig}, bytes, sealed_at, sent_at}   (outbox.js)
+//   receipts     {rid, seq, status, code, message, env_sha256, log_index, received_at}
+//   copies       {rid, form, version, seq, sealed_at, receipt_at, supersedes, blob}
+//   reference    {collection, key, data}
+//   checkpoints  {collection, checkpoint, history}
+import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
+import { req, tx } from "./db.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const STRICT = { durability: "strict" };
+
+export const meta = {
+  get: (db, key) => tx(db, "meta", "readonly", (s) => req(s.meta.get(key))),
+  put: (db, key, value, options) => tx(db, "meta", "readwrite", (s) => void s.meta.put(value, key), options),
+  remove: (db, key) => tx(db, "meta", "readwrite", (s) => void s.meta.delete(key)),
+};
+
+const draftAad = (id) => `draft:${id}`;
+const draftMeta = ({ blob, ...rest }) => rest;
+
+export const drafts = {
+  /** Encrypts and saves; returns the id (a new one when none is given). */
+  async save(db, dataKey, { id = uuid(), form, version, fields }, now = Date.now()) {
+    const blob = await encryptJSON(dataKey, fields, draftAad(id));
+    await tx(db, "drafts", "readwrite", async (s) => {
+      const old = await req(s.drafts.get(id));
+      s.drafts.put({ id, form, version, created_at: old?.created_at ?? now, updated_at: now, blob });
+    });
+    return id;
+  },
+
+  /** Metadata only, most recently edited first; opening one needs the PIN. */
+  async list(db) {
+    const rows = await tx(db, "drafts", "readonly", (s) => req(s.drafts.getAll()));
+    return rows.map(draftMeta).sort((a, b) => b.updated_at - a.updated_at);
+  },
+
+  /** {id, form, version, created_at, updated_at, fields}, or null if there is none. */
+  async open(db, dataKey, id) {
+    const row = await tx(db, "drafts", "readonly", (s) => req(s.drafts.get(id)));
+    if (!row) return null;
+    return { ...draftMeta(row), fields: await decryptJSON(dataKey, row.blob, draftAad(id)) };
+  },
+
+  remove: (db, id) => tx(db, "drafts", "readwrite", (s) => void s.drafts.delete(id)),
+};
+
+const copyAad = (rid) => `copy:${rid}`;
+const copyMeta = ({ blob, ...rest }) => ({ ...rest, readable: blob != null });
+
+export const copies = {
+  /**
+   * The row for a just-sealed record, built before the sealing transaction opens
+   * (outbox.enqueue writes it there). Without a data key it is metadata only.
+   */
+  async prepare(dataKey, { rid, seq, sealed_at, document }) {
+    const blob = dataKey ? await encryptJSON(dataKey, document, copyAad(rid)) : null;
+    return {
+      rid,
+      form: document.form,
+      version: document.version,
+      seq,
+      sealed_at,
+      receipt_at: null,
+      supersedes: document.supersedes ?? null,
+      blob,
+    };
+  },
+
+  /** Metadata of every copy, newest first; `readable` says whether the record is still there. */
+  async list(db) {
+    const rows = await tx(db, "copies", "readonly", (s) => req(s.copies.getAll()));
+    return rows.map(copyMeta).sort((a, b) => b.seq - a.seq);
+  },
+
+  /** Metadata plus `document` (null once expired), or null if there is no such copy. */
+  async open(db, dataKey, rid) {
+    const row = await tx(db, "copies", "readonly", (s) => req(s.copies.get(rid)));
+    if (!row) return null;
+    const document = row.blob ? await decryptJSON(dataKey, row.blob, copyAad(rid)) : null;
+    return { ...copyMeta(row), document };
+  },
+
+  /**
+   * Copies received more than `days` ago become metadata only (DESIGN §2): the store
+   * has the record, the phone need not keep what the officer typed. Returns how many.
+   */
+  expire(db, now = Date.now(), days = 7) {
+    const before = now - days * DAY_MS;
+    return tx(db, "copies", "readwrite", (s) => nullBlobs(s.copies, (row) => row.receipt_at != null && row.receipt_at < before));
+  },
+};
+
+/** Sets blob = null on every row that `which` selects; resolves with the count. */
+function nullBlobs(store, which) {
+  return new Promise((resolve, reject) => {
+    let count = 0;
+    const cursor = store.openCursor();
+    cursor.onerror = () => reject(cursor.error);
+    cursor.onsuccess = () => {
+      const at = cursor.result;
+      if (!at) return resolve(count);
+      if (at.value.blob != null && which(at.value)) {
+        at.update({ ...at.value, blob: null });
+        count += 1;
+      }
+      at.continue();
+    };
+  });
+}
+
+export const reference = {
+  /**
+   * One pulled page (DESIGN §3): items, tombstones and the new checkpoint in one strict
+   * transaction, so a crash can never leave a checkpoint ahead of its data.
+   */
+  applyPage(db, { collection, items = [], tombstones = [], checkpoint, history }) {
+    return tx(db, ["reference", "checkpoints"], "readwrite", (s) => {
+      for (const { key, data } of items) s.reference.put({ collection, key, data });
+      for (const { key } of tombstones) s.reference.delete([collection, key]);
+      s.checkpoints.put({ collection, checkpoint, history });
+    }, STRICT);
+  },
+
+  /** Map key → data of one collection. */
+  async all(db, collection) {
+    const rows = await tx(db, "reference", "readonly", (s) => req(s.reference.index("collection").getAll(collection)));
+    return new Map(rows.map((row) => [row.key, row.data]));
+  },
+
+  /** {checkpoint, history} to send as `since`/`history`; {checkpoint: 0, history: null} before the first pull. */
+  async checkpoint(db, collection) {
+    const row = await tx(db, "checkpoints", "readonly", (s) => req(s.checkpoints.get(collection)));
+    return row ? { checkpoint: row.checkpoint, history: row.history } : { checkpoint: 0, history: null };
+  },
+
+  /**
+   * The server answered 410 (its history changed): drop the collection and its
+   * checkpoint together, so the next pull starts from 0 and no row of the old history
+   * survives without a tombstone to remove it.
+   */
+  reset(db, collection) {
+    return tx(db, ["reference", "checkpoints"], "readwrite", (s) => {
+      s.reference.delete(IDBKeyRange.bound([collection], [collection, []]));
+      s.checkpoints.delete(collection);
+    }, STRICT);
+  },
+};
+
+/** The device was revoked (403 device_revoked, DESIGN §1): nothing stays, the device key included. */
+export function wipeAll(db) {
+  const names = [...db.objectStoreNames];
+  return tx(db, names, "readwrite", (s) => {
+    for (const name of names) s[name].clear();
+  }, STRICT);
+}
+
+/**
+ * Forgotten PIN or too many wrong ones: everything the PIN protects goes (drafts, the
+ * readable part of copies, the wrapped key); sealed records, receipts and the device
+ * key stay, so what was sealed still syncs.
+ */
+export function wipeSecrets(db) {
+  return tx(db, ["drafts", "copies", "meta"], "readwrite", async (s) => {
+    s.drafts.clear();
+    s.meta.delete("vault");
+    await nullBlobs(s.copies, () => true);
+  }, STRICT);
+}
