@@ -1,0 +1,175 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { applyReceipts, enqueue, nextBatch, pendingCount } from "../src/outbox.js";
+import { copies, drafts, meta, reference, wipeAll, wipeSecrets } from "../src/store.js";
+import { setPin } from "../src/vault.js";
+import { b64d, b64e, envelopeDigest, newDataKey } from "../src/crypto.js";
+import { FAST, dump, enrolled, findString, freshDb, seizure, spyTransactions } from "./helpers.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+let db, dataKey;
+beforeEach(async () => {
+  db = await freshDb();
+  dataKey = await setPin(db, "246810", FAST);
+});
+afterEach(() => {
+  db.close();
+  vi.restoreAllMocks();
+});
+
+async function receive(entries, now) {
+  const receipts = await Promise.all(entries.map(async (entry, i) => {
+    const { h, ct, sig } = entry.envelope;
+    return { i, rid: entry.rid, status: "accepted", env_sha256: b64e(await envelopeDigest(b64d(h), b64d(ct), b64d(sig))), log_index: i };
+  }));
+  return applyReceipts(db, entries, { receipts }, now);
+}
+
+describe("drafts", () => {
+  it("saves, lists metadata only, opens, updates and removes", async () => {
+    const { form, version, fields } = seizure();
+    const id = await drafts.save(db, dataKey, { form, version, fields }, 1000);
+    expect(await drafts.list(db)).toEqual([{ id, form, version, created_at: 1000, updated_at: 1000 }]);
+    expect(await drafts.open(db, dataKey, id)).toEqual({ id, form, version, created_at: 1000, updated_at: 1000, fields });
+
+    await drafts.save(db, dataKey, { id, form, version, fields: { ...fields, date: "2026-11-21" } }, 2000);
+    expect((await drafts.open(db, dataKey, id)).fields.date).toBe("2026-11-21");
+    expect((await drafts.list(db))[0]).toMatchObject({ created_at: 1000, updated_at: 2000 });
+
+    await drafts.remove(db, id);
+    expect(await drafts.list(db)).toEqual([]);
+    expect(await drafts.open(db, dataKey, id)).toBeNull();
+  });
+
+  it("cannot be opened with another key, or moved to another id", async () => {
+    const id = await drafts.save(db, dataKey, seizure());
+    await expect(drafts.open(db, await newDataKey(), id)).rejects.toThrow();
+    const row = (await dump(db)).drafts[0].value;
+    await new Promise((resolve) => {
+      const t = db.transaction("drafts", "readwrite");
+      t.objectStore("drafts").put({ ...row, id: "elsewhere" });
+      t.oncomplete = resolve;
+    });
+    await expect(drafts.open(db, dataKey, "elsewhere")).rejects.toThrow();
+  });
+});
+
+describe("copies", () => {
+  it("expire to metadata only some days after their receipt", async () => {
+    const phone = await enrolled();
+    const seal = (now) => enqueue(db, { document: seizure(), deviceKey: phone.deviceKey, device: phone.device, intake: phone.intake, dataKey, now });
+    const old = await seal(1 * DAY);
+    await receive(await nextBatch(db), 2 * DAY);
+    const recent = await seal(5 * DAY);
+    await receive(await nextBatch(db), 6 * DAY);
+    const unsent = await seal(7 * DAY);
+
+    expect(await copies.expire(db, 9 * DAY + 1)).toBe(1); // 7 days after 2 * DAY
+    expect(await copies.open(db, dataKey, old)).toMatchObject({ rid: old, form: "seizure", seq: 1, receipt_at: 2 * DAY, readable: false, document: null });
+    expect((await copies.open(db, dataKey, recent)).document).toEqual(seizure());
+    expect((await copies.open(db, dataKey, unsent)).document).toEqual(seizure());
+
+    expect(await copies.expire(db, 30 * DAY, 7)).toBe(1); // the unsent one has no receipt: kept
+    expect((await copies.list(db)).map((copy) => [copy.seq, copy.readable])).toEqual([[3, true], [2, false], [1, false]]);
+  });
+});
+
+describe("reference", () => {
+  const page = (overrides) => ({
+    collection: "species",
+    items: [
+      { key: "loxodonta-africana", version: 3, data: { name: { en: "African elephant" } } },
+      { key: "manis-javanica", version: 4, data: { name: { en: "Sunda pangolin" } } },
+    ],
+    tombstones: [],
+    checkpoint: 4,
+    history: "a".repeat(32),
+    ...overrides,
+  });
+
+  it("applies pages in one strict transaction: items, tombstones and checkpoint", async () => {
+    expect(await reference.checkpoint(db, "species")).toEqual({ checkpoint: 0, history: null });
+    const spy = spyTransactions();
+    await reference.applyPage(db, page());
+    spy.restore();
+    expect(spy.log).toEqual([{ stores: ["checkpoints", "reference"], mode: "readwrite", durability: "strict" }]);
+
+    await reference.applyPage(db, page({ items: [{ key: "pangolin-scales", version: 5, data: { unit: "KIL" } }], tombstones: [{ key: "manis-javanica", version: 6 }], checkpoint: 6 }));
+    await reference.applyPage(db, { collection: "forms", items: [{ key: "seizure@1", version: 1, data: {} }], tombstones: [], checkpoint: 1, history: "b".repeat(32) });
+    const species = await reference.all(db, "species");
+    expect([...species.keys()].sort()).toEqual(["loxodonta-africana", "pangolin-scales"]);
+    expect(species.get("loxodonta-africana")).toEqual({ name: { en: "African elephant" } });
+    expect(await reference.checkpoint(db, "species")).toEqual({ checkpoint: 6, history: "a".repeat(32) });
+    expect([...(await reference.all(db, "forms")).keys()]).toEqual(["seizure@1"]);
+  });
+
+  it("writes nothing, not even the checkpoint, when one item fails", async () => {
+    await reference.applyPage(db, page());
+    const broken = page({ items: [{ key: "ok", data: {} }, { key: undefined, data: {} }], tombstones: [{ key: "manis-javanica" }], checkpoint: 9 });
+    await expect(reference.applyPage(db, broken)).rejects.toThrow();
+    expect([...(await reference.all(db, "species")).keys()].sort()).toEqual(["loxodonta-africana", "manis-javanica"]);
+    expect(await reference.checkpoint(db, "species")).toEqual({ checkpoint: 4, history: "a".repeat(32) });
+  });
+
+  it("starts a collection over on 410, leaving the others", async () => {
+    await reference.applyPage(db, page());
+    await reference.applyPage(db, { collection: "forms", items: [{ key: "seizure@1", data: {} }], checkpoint: 1, history: "b".repeat(32) });
+    await reference.reset(db, "species");
+    expect((await reference.all(db, "species")).size).toBe(0);
+    expect(await reference.checkpoint(db, "species")).toEqual({ checkpoint: 0, history: null });
+    expect((await reference.all(db, "forms")).size).toBe(1);
+    expect((await reference.checkpoint(db, "forms")).checkpoint).toBe(1);
+  });
+});
+
+describe("wipes", () => {
+  async function fill() {
+    const phone = await enrolled();
+    await meta.put(db, "device", phone.device);
+    await meta.put(db, "deviceKey", phone.deviceKey);
+    await drafts.save(db, dataKey, seizure());
+    const seal = () => enqueue(db, { document: seizure(), deviceKey: phone.deviceKey, device: phone.device, intake: phone.intake, dataKey });
+    await seal();
+    await receive(await nextBatch(db), Date.now());
+    await seal();
+    await reference.applyPage(db, { collection: "forms", items: [{ key: "seizure@1", data: {} }], checkpoint: 1, history: "b".repeat(32) });
+  }
+
+  it("wipeSecrets drops drafts, readable copies and the vault; sealed records, receipts and keys stay", async () => {
+    await fill();
+    await wipeSecrets(db);
+    const after = await dump(db);
+    expect(after.drafts).toEqual([]);
+    expect(after.copies.map((row) => row.value.blob)).toEqual([null, null]);
+    expect(after.meta.map((row) => row.key).sort()).toEqual(["device", "deviceKey", "seq"]);
+    expect(after.outbox.length).toBe(1);
+    expect(after.receipts.length).toBe(1);
+    expect(after.reference.length).toBe(1);
+  });
+
+  it("wipeAll leaves every store empty, device key included", async () => {
+    await fill();
+    await wipeAll(db);
+    const after = await dump(db);
+    for (const [name, rows] of Object.entries(after)) expect(rows, name).toEqual([]);
+    expect(await pendingCount(db)).toBe(0);
+  });
+});
+
+it("stores nothing the officer typed in clear, anywhere", async () => {
+  const marker = "Trần Thị Hoa 0912-555-013";
+  const phone = await enrolled();
+  await meta.put(db, "deviceKey", phone.deviceKey);
+  await drafts.save(db, dataKey, seizure(marker));
+  await enqueue(db, { document: seizure(marker), deviceKey: phone.deviceKey, device: phone.device, intake: phone.intake, dataKey });
+  await enqueue(db, { document: seizure(marker), deviceKey: phone.deviceKey, device: phone.device, intake: phone.intake, dataKey });
+  await receive((await nextBatch(db)).slice(0, 1), Date.now());
+
+  const everything = await dump(db);
+  expect(everything.drafts.length + everything.outbox.length + everything.copies.length + everything.receipts.length).toBe(5);
+  expect(findString(everything, "Ivory in a truck")).toEqual([]);
+  expect(findString(everything, marker)).toEqual([]);
+  expect(findString(everything, "+84912345678")).toEqual([]);
+  expect(findString(everything, "2026-11-20")).toEqual([]);
+  // The search itself works: it finds what is stored in clear.
+  expect(findString(everything, "seizure").length).toBeGreaterThan(0);
+});
