@@ -6,6 +6,8 @@ to create_app() instead of touching os.environ.
 import os
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _int(name, default):
     return int(os.environ.get(name, default))
@@ -33,4 +35,6 @@ def from_environment(instance_path):
         # Behind nginx: how many proxy hops to trust for the client address and scheme
         # (the failed-auth limiter counts per address).
         "PROXY_FIX": _int("WILDLEDGER_PROXY_FIX", 0),
+        # The officer app as `make run` builds it (Vite's output), served at the site root.
+        "PWA_DIST": os.environ.get("WILDLEDGER_PWA_DIST", str(ROOT / "pwa" / "dist")),
     }
