@@ -1,0 +1,363 @@
+// The app's screens. Each screen is a function that renders into #app; state lives in
+// IndexedDB (store.js) except the unlocked data key, which is only ever in memory.
+import * as crypto from "./crypto.js";
+import { ApiError, Unreachable, enroll } from "./api.js";
+import { el, renderForm } from "./forms.js";
+import { LANGUAGES, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
+import * as outbox from "./outbox.js";
+import { drafts, meta, reference } from "./store.js";
+import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
+import * as vault from "./vault.js";
+
+const LOCK_AFTER_HIDDEN_MS = 5 * 60 * 1000;
+const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, leave: null };
+
+// -- rendering helpers ------------------------------------------------------------------
+
+const root = () => document.getElementById("app");
+
+function show(title, ...content) {
+  state.leave = null;
+  const heading = el("h1", { tabindex: "-1" }, title);
+  root().replaceChildren(el("main", {}, heading, banner(), ...content));
+  heading.focus();
+  window.scrollTo(0, 0);
+}
+
+function banner() {
+  if (!state.notice) return null;
+  const node = el("p", { class: `notice ${state.notice.kind ?? ""}`, role: "status" }, state.notice.text);
+  state.notice = null;
+  return node;
+}
+
+const formatTime = (ms) => (ms ? new Intl.DateTimeFormat(languageTag(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms)) : "—");
+
+function pinInput(id, labelText, autocomplete = "current-password") {
+  return [
+    el("label", { for: id }, labelText),
+    el("input", { id, type: "password", inputmode: "numeric", pattern: "[0-9]*", autocomplete, minlength: 6, maxlength: 12, required: true }),
+  ];
+}
+
+const validPin = (pin) => /^\d{6,12}$/.test(pin);
+
+async function serverCatalog() {
+  const item = (await reference.all(state.db, "translations")).get(language());
+  return item?.messages ?? {};
+}
+
+async function switchLanguage(code) {
+  await setLanguage(code, await serverCatalog());
+  const settings = (await meta.get(state.db, "settings")) ?? {};
+  await meta.put(state.db, "settings", { ...settings, language: code });
+}
+
+function languagePicker(onChange) {
+  const select = el("select", { id: "language", onchange: async () => {
+    await switchLanguage(select.value);
+    onChange();
+  } }, ...LANGUAGES.map((l) => el("option", { value: l.code, selected: l.code === language() || undefined, lang: l.tag }, l.name)));
+  return el("div", { class: "field" }, el("label", { for: "language" }, t("Language")), select);
+}
+
+// -- start --------------------------------------------------------------------------------
+
+export async function start(db) {
+  state.db = db;
+  const settings = (await meta.get(db, "settings")) ?? {};
+  await setLanguage(settings.language ?? preferredLanguage(), null);
+  await setLanguage(language(), await serverCatalog());
+  events.addEventListener("revoked", () => revokedScreen());
+  events.addEventListener("change", () => state.onChange?.());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") state.hiddenAt = Date.now();
+    else if (state.dataKey && state.hiddenAt && Date.now() - state.hiddenAt > LOCK_AFTER_HIDDEN_MS) lock();
+  });
+  return route();
+}
+
+async function route() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const device = await meta.get(state.db, "device");
+  if (!device && location.pathname.endsWith("/enroll") && params.get("t")) return enrollScreen(Object.fromEntries(params));
+  if (!device) return (await meta.get(state.db, "revoked")) ? revokedScreen() : notEnrolledScreen();
+  if (location.hash) history.replaceState(null, "", "/");
+  if (!(await vault.isSet(state.db))) return newPinScreen();
+  return state.dataKey ? home() : unlockScreen();
+}
+
+export function sync(options = {}) {
+  return syncOnce(state.db, { languageTag, ...options }).then(async (result) => {
+    if (options.pullAll || result?.state === "ok") await setLanguage(language(), await serverCatalog());
+    return result;
+  }).catch((error) => {
+    if (!(error instanceof Revoked)) console.error("sync", error);
+  });
+}
+
+// -- enrollment -----------------------------------------------------------------------------
+
+function notEnrolledScreen() {
+  show(t("Wildledger"),
+    el("p", {}, t("This phone is not enrolled yet.")),
+    el("p", {}, t("Scan the enrollment QR code your supervisor shows you with the phone's camera.")),
+    languagePicker(notEnrolledScreen));
+}
+
+function revokedScreen() {
+  state.dataKey = null;
+  show(t("This phone was revoked"),
+    el("p", {}, t("Your supervisor revoked this phone. Everything the app kept on it has been erased.")),
+    el("p", {}, t("To use Wildledger again, ask your supervisor for a new enrollment QR code.")));
+}
+
+function enrollScreen(params) {
+  const message = el("p", { class: "error", role: "alert", hidden: true });
+  const progress = el("p", { role: "status" });
+  const button = el("button", { type: "submit" }, t("Enroll this phone"));
+  const form = el("form", { onsubmit: async (event) => {
+    event.preventDefault();
+    message.hidden = true;
+    const pin = form.querySelector("#pin").value;
+    if (!validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
+    if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
+    button.disabled = true;
+    try {
+      progress.textContent = t("Enrolling…");
+      const deviceKey = await crypto.generateDeviceKey();
+      const answer = await enroll(location.origin, params, deviceKey, languageTag());
+      await meta.put(state.db, "deviceKey", deviceKey);
+      await meta.put(state.db, "serverKeys", { signing: answer.signing_key, intake: answer.intake_keys.map((k, i) => ({ ...k, current: i === 0 })) });
+      await meta.put(state.db, "clock", { offset_ms: answer.server_time - Date.now() });
+      await meta.put(state.db, "device", { id: answer.device_id, agency: answer.agency, officer_name: answer.officer_name, enrolled_at: Date.now() });
+      await meta.put(state.db, "revoked", null);
+      progress.textContent = t("Setting the PIN…");
+      await vault.setPin(state.db, pin);
+      state.dataKey = await vault.unlock(state.db, pin);
+      navigator.storage?.persist?.();
+      progress.textContent = t("Downloading forms and reference data…");
+      history.replaceState(null, "", "/");
+      const result = await sync({ pullAll: true });
+      state.notice = result?.state === "ok"
+        ? { text: t("This phone is enrolled and ready.") }
+        : { text: t("This phone is enrolled. Forms will download at the next sync."), kind: "warning" };
+      home();
+    } catch (error) {
+      button.disabled = false;
+      progress.textContent = "";
+      if (error instanceof ApiError && error.code === "server_key_mismatch") {
+        fail(t("The server's keys do not match the QR code. Do not enroll on this network; tell your supervisor."));
+      } else if (error instanceof ApiError) {
+        fail(error.problem.message || error.code);
+      } else {
+        fail(t("Cannot reach the server. Check the connection and try again."));
+      }
+    }
+  } },
+    languagePicker(() => enrollScreen(params)),
+    el("p", {}, t("Choose a PIN of at least 6 digits. You will need it to open the app.")),
+    ...pinInput("pin", t("New PIN"), "new-password"),
+    ...pinInput("pin2", t("New PIN again"), "new-password"),
+    button, progress, message);
+  const fail = (text) => {
+    message.textContent = text;
+    message.hidden = false;
+  };
+  show(t("Enroll this phone"), form);
+}
+
+// -- PIN ------------------------------------------------------------------------------------
+
+function lock() {
+  state.dataKey = null;
+  unlockScreen();
+}
+
+function newPinScreen(reason, { reset = false } = {}) {
+  const message = el("p", { class: "error", role: "alert", hidden: true });
+  const form = el("form", { onsubmit: async (event) => {
+    event.preventDefault();
+    const pin = form.querySelector("#pin").value;
+    const fail = (text) => Object.assign(message, { textContent: text, hidden: false });
+    if (!validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
+    if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
+    await (reset ? vault.resetPin(state.db, pin) : vault.setPin(state.db, pin));
+    state.dataKey = await vault.unlock(state.db, pin);
+    home();
+  } },
+    reason ? el("p", { class: "notice warning" }, reason) : null,
+    ...pinInput("pin", t("New PIN"), "new-password"),
+    ...pinInput("pin2", t("New PIN again"), "new-password"),
+    el("button", { type: "submit" }, t("Set PIN")), message);
+  show(t("Choose a new PIN"), form, syncStatus());
+}
+
+function unlockScreen() {
+  const message = el("p", { class: "error", role: "alert", hidden: true });
+  const button = el("button", { type: "submit" }, t("Unlock"));
+  const form = el("form", { onsubmit: async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    try {
+      state.dataKey = await vault.unlock(state.db, form.querySelector("#pin").value);
+      home();
+    } catch (error) {
+      button.disabled = false;
+      if (error instanceof vault.VaultWiped) {
+        return newPinScreen(t("Too many wrong PINs: the drafts on this phone were erased. Submitted records are safe and still sync."));
+      }
+      if (!(error instanceof vault.WrongPin)) throw error;
+      form.querySelector("#pin").value = "";
+      message.textContent = tn("Wrong PIN. {n} attempt left before the drafts are erased.",
+        "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining);
+      message.hidden = false;
+    }
+  } }, ...pinInput("pin", t("PIN")), button, message);
+  show(t("Unlock Wildledger"), form,
+    el("button", { type: "button", class: "link", onclick: forgotPinScreen }, t("Forgot your PIN?")),
+    syncStatus(), languagePicker(unlockScreen));
+}
+
+function forgotPinScreen() {
+  show(t("Forgot your PIN?"),
+    el("p", {}, t("You can choose a new PIN on this phone. The drafts and the readable copies of submitted records will be erased; records already submitted still sync.")),
+    el("button", { type: "button", class: "danger", onclick: () => newPinScreen(null, { reset: true }) },
+      t("Erase drafts and choose a new PIN")),
+    el("button", { type: "button", class: "secondary", onclick: unlockScreen }, t("Back")));
+}
+
+// -- home -------------------------------------------------------------------------------------
+
+const STATE_LABELS = () => ({ waiting: t("Waiting"), sent: t("Sent"), accepted: t("Accepted"), quarantined: t("Quarantined") });
+
+function syncStatus() {
+  const node = el("section", { class: "sync-status", "aria-live": "polite" });
+  const refresh = async () => {
+    const [pending, status] = await Promise.all([outbox.pendingCount(state.db), meta.get(state.db, "sync")]);
+    node.replaceChildren(
+      el("p", {}, pending ? tn("{n} record waiting to sync", "{n} records waiting to sync", pending) : t("Nothing waiting to sync")),
+      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatTime(status?.last_success) })),
+      status?.last_error && status.last_attempt > (status.last_success ?? 0)
+        ? el("p", { class: "muted" }, t("The last attempt failed; the app will try again.")) : null,
+      el("button", { type: "button", class: "secondary", disabled: state.syncing || undefined, onclick: async () => {
+        state.syncing = true;
+        refresh();
+        await sync({ pullAll: true });
+        state.syncing = false;
+        state.onChange?.();
+      } }, state.syncing ? t("Syncing…") : t("Sync now")));
+  };
+  state.onChange = refresh;
+  refresh();
+  return node;
+}
+
+async function latestForms() {
+  const forms = new Map();
+  for (const definition of (await reference.all(state.db, "forms")).values()) {
+    if (!definition?.form || compareVersions(definition.min_app_version ?? "0", APP_VERSION) > 0) continue;
+    if ((forms.get(definition.form)?.version ?? 0) < definition.version) forms.set(definition.form, definition);
+  }
+  return forms;
+}
+
+function compareVersions(a, b) {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] || 0) !== (pb[i] || 0)) return (pa[i] || 0) - (pb[i] || 0);
+  return 0;
+}
+
+async function home() {
+  if (!state.dataKey) return unlockScreen();
+  const forms = await latestForms();
+  const device = await meta.get(state.db, "device");
+  const titleOf = (name) => ts(forms.get(name)?.title ?? name);
+  const newButtons = [...forms.values()].map((definition) =>
+    el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
+  const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
+    el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
+      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatTime(draft.updated_at) })))));
+  const labels = STATE_LABELS();
+  const records = (await outbox.statuses(state.db)).map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
+    el("span", {}, titleOf(record.form)),
+    el("span", { class: "muted" }, formatTime(record.sealed_at)),
+    el("span", { class: "badge" }, labels[record.state] ?? record.state),
+    record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null));
+  show(t("Wildledger"),
+    el("p", { class: "muted" }, nameOf(device?.agency?.names, device?.agency?.code ?? "")),
+    forms.size ? el("div", { class: "actions" }, ...newButtons)
+      : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),
+    syncStatus(),
+    el("section", {}, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
+    el("section", {}, el("h2", {}, t("My records")), records.length ? el("ul", { class: "list" }, ...records) : el("p", { class: "muted" }, t("No records yet."))),
+    languagePicker(home),
+    el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock")));
+}
+
+// -- forms ---------------------------------------------------------------------------------------
+
+async function formContext() {
+  const all = async (name) => reference.all(state.db, name);
+  const [codes, species, places, crossings, agencies, device] = await Promise.all(
+    [all("codes"), all("species"), all("places"), all("crossings"), all("agencies"), meta.get(state.db, "device")]);
+  return { codes, species, places, crossings, agencies, device };
+}
+
+async function openDraft(id) {
+  const draft = await drafts.open(state.db, state.dataKey, id);
+  const definition = (await reference.all(state.db, "forms")).get(`${draft.form}.v${draft.version}`);
+  if (!definition) {
+    state.notice = { text: t("This draft's form is no longer available."), kind: "warning" };
+    return home();
+  }
+  formScreen(definition, draft);
+}
+
+async function formScreen(definition, draft = null) {
+  const rendered = renderForm(definition, await formContext(), draft?.fields ?? {});
+  const message = el("p", { class: "error", role: "alert", hidden: true });
+  let draftId = draft?.id ?? null;
+  const saveDraft = async () => {
+    const { fields } = rendered.read();
+    draftId = await drafts.save(state.db, state.dataKey, { id: draftId, form: definition.form, version: definition.version, fields });
+    state.notice = { text: t("Draft saved.") };
+    home();
+  };
+  const submit = async () => {
+    const { fields, errors } = rendered.read();
+    if (errors.length) {
+      message.textContent = tn("{n} field needs attention.", "{n} fields need attention.", errors.length);
+      message.hidden = false;
+      return;
+    }
+    const [device, deviceKey, serverKeys] = await Promise.all(["device", "deviceKey", "serverKeys"].map((k) => meta.get(state.db, k)));
+    const intake = serverKeys.intake.find((key) => key.current) ?? serverKeys.intake[0];
+    await outbox.enqueue(state.db, {
+      document: { form: definition.form, version: definition.version, fields },
+      deviceKey, device, intake, dataKey: state.dataKey, now: Date.now(),
+    });
+    if (draftId) await drafts.remove(state.db, draftId);
+    state.notice = { text: t("Sealed. The record will be sent at the next sync.") };
+    registerBackgroundSync();
+    home();
+    sync();
+  };
+  show(ts(definition.title), rendered.element, message,
+    el("div", { class: "actions sticky" },
+      el("button", { type: "button", onclick: submit }, t("Submit")),
+      el("button", { type: "button", class: "secondary", onclick: saveDraft }, t("Save draft")),
+      el("button", { type: "button", class: "secondary", onclick: home }, t("Cancel"))));
+}
+
+async function registerBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    await registration?.sync?.register("wildledger-sync");
+  } catch {
+    // Background Sync is a bonus where the browser has it; foreground sync always runs
+  }
+}
+
+export { COLLECTIONS, Unreachable };

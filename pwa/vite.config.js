@@ -1,0 +1,9 @@
+import { readFileSync } from "node:fs";
+import { defineConfig } from "vite";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url)));
+
+export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(version) },
+  build: { outDir: "dist", emptyOutDir: true, target: "es2022", manifest: true, assetsInlineLimit: 0 },
+});
