@@ -2,7 +2,6 @@
 // real intake key, a record opened the way the server opens it, and a spy on the
 // durability each transaction asked for.
 import { Aes128Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 } from "@hpke/core";
-import { vi } from "vitest";
 import { b64d, b64e, concat, fingerprint, fromUtf8, generateDeviceKey, publicRaw, sha256, utf8, uuid, verify } from "../src/crypto.js";
 import { openDatabase } from "../src/db.js";
 
@@ -50,11 +49,12 @@ export async function openEnvelope(env, { devicePublic, intakePrivate }) {
 export function spyTransactions() {
   const log = [];
   const original = IDBDatabase.prototype.transaction;
-  const spy = vi.spyOn(IDBDatabase.prototype, "transaction").mockImplementation(function (stores, mode, options) {
+  // Patched by hand, not with vi.spyOn, so that the fixture script can import this file.
+  IDBDatabase.prototype.transaction = function (stores, mode, options) {
     log.push({ stores: [stores].flat().sort(), mode: mode ?? "readonly", durability: options?.durability ?? "default" });
     return original.call(this, stores, mode, options);
-  });
-  return { log, restore: () => spy.mockRestore() };
+  };
+  return { log, restore: () => (IDBDatabase.prototype.transaction = original) };
 }
 
 /** Every key and value of every store. */
