@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { build } from "vite";
+import { quiet } from "../vite.config.js";
 
 const dist = new URL("../dist/", import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url)));
@@ -33,7 +34,7 @@ await build({
     __APP_VERSION__: JSON.stringify(version),
   },
   build: {
-    outDir: dist, emptyOutDir: false, target: "es2022", minify: true, copyPublicDir: false,
+    outDir: dist, emptyOutDir: false, target: "es2022", minify: true, copyPublicDir: false, rollupOptions: { onwarn: quiet },
     lib: { entry: new URL("../sw/sw.js", import.meta.url).pathname, formats: ["iife"], name: "wildledgerWorker", fileName: () => "sw.js" },
   },
 });

@@ -14,6 +14,17 @@ const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice:
 
 // -- rendering helpers ------------------------------------------------------------------
 
+/** A section re-rendered whenever sync changes something, while it is on screen. */
+function live(render) {
+  const node = el("section", { "aria-live": "polite" });
+  node.refresh = async () => node.replaceChildren(...(await render()).filter(Boolean));
+  node.classList.add("live");
+  node.refresh();
+  return node;
+}
+
+const refreshLive = () => document.querySelectorAll("section.live").forEach((node) => node.refresh?.());
+
 const root = () => document.getElementById("app");
 
 function show(title, ...content) {
@@ -69,7 +80,7 @@ export async function start(db) {
   await setLanguage(settings.language ?? preferredLanguage(), null);
   await setLanguage(language(), await serverCatalog());
   events.addEventListener("revoked", () => revokedScreen());
-  events.addEventListener("change", () => state.onChange?.());
+  events.addEventListener("change", () => refreshLive());
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") state.hiddenAt = Date.now();
     else if (state.dataKey && state.hiddenAt && Date.now() - state.hiddenAt > LOCK_AFTER_HIDDEN_MS) lock();
@@ -133,8 +144,7 @@ function enrollScreen(params) {
       await meta.put(state.db, "device", { id: answer.device_id, agency: answer.agency, officer_name: answer.officer_name, enrolled_at: Date.now() });
       await meta.put(state.db, "revoked", null);
       progress.textContent = t("Setting the PIN…");
-      await vault.setPin(state.db, pin);
-      state.dataKey = await vault.unlock(state.db, pin);
+      state.dataKey = await vault.setPin(state.db, pin);
       navigator.storage?.persist?.();
       progress.textContent = t("Downloading forms and reference data…");
       history.replaceState(null, "", "/");
@@ -182,8 +192,7 @@ function newPinScreen(reason, { reset = false } = {}) {
     const fail = (text) => Object.assign(message, { textContent: text, hidden: false });
     if (!validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
     if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
-    await (reset ? vault.resetPin(state.db, pin) : vault.setPin(state.db, pin));
-    state.dataKey = await vault.unlock(state.db, pin);
+    state.dataKey = await (reset ? vault.resetPin(state.db, pin) : vault.setPin(state.db, pin));
     home();
   } },
     reason ? el("p", { class: "notice warning" }, reason) : null,
@@ -232,24 +241,23 @@ function forgotPinScreen() {
 const STATE_LABELS = () => ({ waiting: t("Waiting"), sent: t("Sent"), accepted: t("Accepted"), quarantined: t("Quarantined") });
 
 function syncStatus() {
-  const node = el("section", { class: "sync-status", "aria-live": "polite" });
-  const refresh = async () => {
+  const node = live(async () => {
     const [pending, status] = await Promise.all([outbox.pendingCount(state.db), meta.get(state.db, "sync")]);
-    node.replaceChildren(
+    return [
       el("p", {}, pending ? tn("{n} record waiting to sync", "{n} records waiting to sync", pending) : t("Nothing waiting to sync")),
       el("p", { class: "muted" }, t("Last sync: {time}", { time: formatTime(status?.last_success) })),
       status?.last_error && status.last_attempt > (status.last_success ?? 0)
         ? el("p", { class: "muted" }, t("The last attempt failed; the app will try again.")) : null,
       el("button", { type: "button", class: "secondary", disabled: state.syncing || undefined, onclick: async () => {
         state.syncing = true;
-        refresh();
+        refreshLive();
         await sync({ pullAll: true });
         state.syncing = false;
-        state.onChange?.();
-      } }, state.syncing ? t("Syncing…") : t("Sync now")));
-  };
-  state.onChange = refresh;
-  refresh();
+        refreshLive();
+      } }, state.syncing ? t("Syncing…") : t("Sync now")),
+    ];
+  });
+  node.classList.add("sync-status");
   return node;
 }
 
@@ -279,19 +287,22 @@ async function home() {
   const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
     el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
       el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatTime(draft.updated_at) })))));
-  const labels = STATE_LABELS();
-  const records = (await outbox.statuses(state.db)).map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
-    el("span", {}, titleOf(record.form)),
-    el("span", { class: "muted" }, formatTime(record.sealed_at)),
-    el("span", { class: "badge" }, labels[record.state] ?? record.state),
-    record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null));
+  const records = live(async () => {
+    const labels = STATE_LABELS();
+    const rows = (await outbox.statuses(state.db)).map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
+      el("span", {}, titleOf(record.form)),
+      el("span", { class: "muted" }, formatTime(record.sealed_at)),
+      el("span", { class: "badge" }, labels[record.state] ?? record.state),
+      record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null));
+    return [el("h2", {}, t("My records")), rows.length ? el("ul", { class: "list" }, ...rows) : el("p", { class: "muted" }, t("No records yet."))];
+  });
   show(t("Wildledger"),
     el("p", { class: "muted" }, nameOf(device?.agency?.names, device?.agency?.code ?? "")),
     forms.size ? el("div", { class: "actions" }, ...newButtons)
       : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),
     syncStatus(),
     el("section", {}, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
-    el("section", {}, el("h2", {}, t("My records")), records.length ? el("ul", { class: "list" }, ...records) : el("p", { class: "muted" }, t("No records yet."))),
+    records,
     languagePicker(home),
     el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock")));
 }
@@ -321,7 +332,7 @@ async function formScreen(definition, draft = null) {
   let draftId = draft?.id ?? null;
   const saveDraft = async () => {
     const { fields } = rendered.read();
-    draftId = await drafts.save(state.db, state.dataKey, { id: draftId, form: definition.form, version: definition.version, fields });
+    draftId = await drafts.save(state.db, state.dataKey, { id: draftId ?? undefined, form: definition.form, version: definition.version, fields });
     state.notice = { text: t("Draft saved.") };
     home();
   };

@@ -50,8 +50,16 @@ async function push(db, request) {
     if (!batch.length) return sent;
     await outbox.markSent(db, batch.map((entry) => entry.rid), Date.now());
     emit("change");
-    const { data } = await request("POST", PUSH, { records: batch.map((entry) => entry.envelope), app: await appState() });
-    await outbox.applyReceipts(db, batch, data, Date.now());
+    let answer;
+    try {
+      answer = await request("POST", PUSH, { records: batch.map((entry) => entry.envelope), app: await appState() });
+    } catch (error) {
+      // "Sent" means on its way; with no answer it is waiting again. If the server did
+      // get it, the next push is answered "duplicate" with the same receipt.
+      await outbox.markSent(db, batch.map((entry) => entry.rid), null);
+      throw error;
+    }
+    await outbox.applyReceipts(db, batch, answer.data, Date.now());
     sent += batch.length;
     emit("change");
   }

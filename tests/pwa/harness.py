@@ -1,0 +1,236 @@
+"""What the browser tests drive: a server process that can be stopped, SIGKILLed and
+started again on the same port (so "offline" means a refused connection, as in the
+field), and Debian's Chromium with a persistent profile, through Playwright."""
+import contextlib
+import json
+import re
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from flask_migrate import upgrade
+from playwright.sync_api import sync_playwright
+
+from server import create_app
+from server.access import service as access
+from server.demo.serving import free_port
+from server.devices import service as devices
+from server.extensions import db
+from server.keys import service as keys
+from server.reference import agencies, publish
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+# As the machine probe found: without these, Chromium's background connections are
+# refused by the closed network, many at a time.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class Station:
+    """A Wildledger server for one test: its own SQLite store, keys and port."""
+
+    def __init__(self, tmp_path, public_port=None):
+        self.home = Path(tmp_path)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Phones see the server at the public URL: the server itself, or a fault proxy in front.
+        self.public_url = f"http://127.0.0.1:{public_port}" if public_port else self.url
+        self.env = {**os.environ,
+                    "DATABASE_URL": f"sqlite:///{self.home / 'store.sqlite'}",
+                    "WILDLEDGER_INSTANCE_PATH": str(self.home / "instance"),
+                    "WILDLEDGER_KEK_FILE": str(self.home / "kek"),
+                    "WILDLEDGER_PUBLIC_URL": self.public_url,
+                    "WILDLEDGER_PWA_DIST": str(ROOT / "pwa" / "dist"),
+                    "WILDLEDGER_LANG": "en"}
+        self.process = None
+        self.app = self._app()
+        with self.app.app_context():
+            upgrade()
+            keys.init_keys()
+            agencies.load()
+            publish.publish()
+
+    def _app(self):
+        saved = os.environ.copy()
+        os.environ.update(self.env)
+        try:
+            return create_app()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def enrollment_url(self, agency="VN-HQ-QN", officer="Demo officer"):
+        with self.app.app_context():
+            token, _row = devices.create_enrollment(access.agency_by_code(agency), officer_name=officer)
+            return devices.enrollment_url(token)
+
+    def start(self, failpoints=()):
+        env = {**self.env, "WILDLEDGER_FAILPOINTS": ",".join(failpoints)}
+        # One worker, so a failpoint's SIGKILL takes down the process that answers.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "4",
+             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "server:create_app()"],
+            env=env, cwd=ROOT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(self.url + "/api/openapi.json", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.1)
+
+    def stop(self):
+        """Every process of the server gone and its port refusing connections."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.process = None
+
+    def kill(self):
+        """SIGKILL, master and workers: no answer, no cleanup."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def close(self):
+        self.stop()
+        with self.app.app_context():
+            db.engine.dispose()
+
+
+class Phone:
+    """Chromium with a persistent profile: closing and reopening it keeps what a real
+    browser keeps (IndexedDB, Cache Storage, the service worker)."""
+
+    def __init__(self, profile, locale="vi-VN"):
+        self.profile, self.locale = Path(profile), locale
+        self._playwright = sync_playwright().start()
+        self.context = self.page = None
+        self.errors = []  # uncaught page errors and console errors: a test ends with none
+
+    def open(self, url=None, clock_ms=None):
+        self.context = self._playwright.chromium.launch_persistent_context(
+            str(self.profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            locale=self.locale, viewport={"width": 390, "height": 844}, service_workers="allow")
+        if clock_ms is not None:
+            self.context.clock.install(time=clock_ms / 1000)
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        # A refused connection while "offline" is expected; anything else is a bug.
+        self.page.on("console", lambda m: m.type == "error" and "net::ERR_" not in m.text
+                     and self.errors.append(f"console: {m.text}"))
+        if url:
+            self.page.goto(url)
+        return self.page
+
+    def close(self):
+        if self.context:
+            self.context.close()
+            self.context = self.page = None
+
+    def quit(self):
+        self.close()
+        self._playwright.stop()
+
+    def controlled(self):
+        """The page is served by the service worker (read only)."""
+        return self.page.evaluate("navigator.serviceWorker.controller !== null")
+
+    def wait_controlled(self):
+        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    def dump_storage(self):
+        """Everything the origin keeps in IndexedDB, Cache Storage and localStorage, as
+        text (bytes as latin-1 and as UTF-8 where they decode). Read only."""
+        return self.page.evaluate("""async () => {
+          const text = (value) => {
+            if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+              const bytes = new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength);
+              let latin = ""; for (const b of bytes) latin += String.fromCharCode(b);
+              return latin + "\\n" + new TextDecoder().decode(bytes);
+            }
+            if (value && typeof value === "object" && !(value instanceof CryptoKey)) {
+              return Object.entries(value).map(([k, v]) => k + "=" + text(v)).join("\\n");
+            }
+            return String(value);
+          };
+          const out = [];
+          for (const info of await indexedDB.databases()) {
+            const db = await new Promise((ok, fail) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = fail; });
+            for (const store of db.objectStoreNames) {
+              const rows = await new Promise((ok) => { const r = db.transaction(store).objectStore(store).getAll(); r.onsuccess = () => ok(r.result); });
+              out.push("idb:" + store + "\\n" + rows.map(text).join("\\n"));
+            }
+            db.close();
+          }
+          for (const name of await caches.keys()) {
+            const cache = await caches.open(name);
+            for (const request of await cache.keys()) {
+              out.push("cache:" + request.url + "\\n" + await (await cache.match(request)).text());
+            }
+          }
+          for (let i = 0; i < localStorage.length; i++) out.push("local:" + localStorage.key(i) + "=" + localStorage.getItem(localStorage.key(i)));
+          return out.join("\\n");
+        }""")
+
+
+def catalog(locale):
+    """The app's compiled catalog, so tests find controls by their translated names."""
+    data = json.loads((ROOT / "pwa" / "src" / "locales" / f"{locale}.json").read_text(encoding="utf-8"))["messages"]
+
+    def translate(msgid, **params):
+        text = data.get(msgid) or msgid
+        for name, value in params.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    return translate
+
+
+def server_catalog(locale):
+    """The server's catalog (form labels, problem messages), as phones pull it."""
+    from server.i18n import read_catalog
+
+    messages = {m.id: m.string for m in read_catalog(locale) if m.id and m.string and isinstance(m.id, str)}
+    return lambda msgid: messages.get(msgid) or msgid
+
+
+def field(scope, label):
+    """The control whose label is exactly this text (a required field's label ends in *)."""
+    return scope.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
+
+
+def enroll(page, url, pin, ui):
+    page.goto(url)
+    page.get_by_label(ui("New PIN"), exact=True).fill(pin)
+    page.get_by_label(ui("New PIN again"), exact=True).fill(pin)
+    page.get_by_role("button", name=ui("Enroll this phone")).click()
+    page.get_by_text(ui("This phone is enrolled and ready.")).wait_for(timeout=60_000)
+
+
+def unlock(page, pin, ui):
+    page.get_by_label(ui("PIN"), exact=True).fill(pin)
+    page.get_by_role("button", name=ui("Unlock")).click()
+    page.get_by_role("heading", name=ui("My records")).wait_for()
+
+
+def record_state(page, ui, state):
+    """The "My records" entries showing this state ("Waiting", "Accepted"…)."""
+    return page.locator("li.record").filter(has_text=ui(state))
