@@ -108,9 +108,9 @@ def app(database_url, tmp_path):
     return prepare(make_app(database_url, tmp_path))
 
 
-def running_server(app, tmp_path, workers=4):
+def running_server(app, tmp_path, workers=4, env=None):
     """The production server (gunicorn) on this app's database and keys."""
-    return gunicorn(app, tmp_path / "instance", workers=workers)
+    return gunicorn(app, tmp_path / "instance", workers=workers, env=env)
 
 
 @pytest.fixture

@@ -24,12 +24,14 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app, instance_path, workers=4, threads=4):
-    """Serve `app`'s database, keys and built PWA with gunicorn; yields the base URL."""
+def gunicorn(app, instance_path, workers=4, threads=4, env=None):
+    """Serve `app`'s database, keys and built PWA with gunicorn; yields the base URL.
+    `env` adds environment variables (WILDLEDGER_FAILPOINTS for crash tests)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(instance_path),
-           "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}", "WILDLEDGER_PWA_DIST": app.config["PWA_DIST"]}
+           "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}", "WILDLEDGER_PWA_DIST": app.config["PWA_DIST"],
+           **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],

@@ -1,7 +1,8 @@
 """Intake (DESIGN §1): from a verified batch to ledger rows, then to store rows.
 
 Per envelope: decode → device matches → outer signature → ledger append, idempotent
-on rid (same bytes: duplicate; different bytes: conflict) → commit → open → validate
+on rid (same bytes: duplicate, or filed now if a crash left its ledger row unfiled;
+different bytes: conflict) → commit → open → validate
 against the record's own form version → typed rows. Every failure after arrival
 leaves a quarantine row with a code; nothing is dropped.
 """
@@ -12,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 
-from .. import crypto
+from .. import crypto, failpoints
 from ..dbtypes import utcnow
 from ..devices.models import Device
 from ..errors import ApiError, message
@@ -126,7 +128,7 @@ def receive(device, raw_envelopes, clock_offset_ms):
         db.session.commit()
         raise ApiError("device_revoked")
 
-    appended = []
+    appended, duplicates = [], []
     head = ledger.lock_head() if verified else None
     # One lookup for the whole batch; appends join it, so a rid sent twice in one batch
     # is a duplicate of itself.
@@ -137,8 +139,7 @@ def receive(device, raw_envelopes, clock_offset_ms):
             entry = known[envelope.rid] = _append(head, device, envelope, now, clock_offset_ms)
             appended.append((envelope, entry))
         elif existing.env_sha256 == envelope.digest:
-            receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
-                                    env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
+            duplicates.append((envelope, existing.idx))
         else:
             log.warning("rid conflict: device %s sent a different envelope for %s", device.id, envelope.rid)
             receipt = _quarantine(device, envelope, "rid_conflict")
@@ -150,17 +151,50 @@ def receive(device, raw_envelopes, clock_offset_ms):
     db.session.commit()
 
     if appended:
-        # One query instead of one per row: refresh the rows the commit expired, and learn
-        # the digests their `prev` fields must match.
-        db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(appended_idx))).all()
+        # Crash tests (the PWA's, and test_failpoints) kill the process here: the rows are
+        # in the ledger, not filed, and the phone never hears an answer.
+        failpoints.hit("intake.after_ledger_commit")
+        # One query instead of one per row: refresh the rows the commit expired (and lock
+        # them until they are filed, so a resend racing this request does not file them
+        # too: see _duplicates), and learn the digests their `prev` fields must match.
+        db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(appended_idx)).with_for_update()).all()
         seqs = [envelope.header["seq"] for envelope, _ in appended]
         previous = dict(db.session.execute(
             select(LedgerEntry.seq, LedgerEntry.env_sha256).filter_by(device_id=device.id)
             .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)))).all())
     for envelope, entry in appended:
         receipts.append(file_entry(entry, device, envelope, previous=previous))
+    receipts.extend(_duplicates(device, duplicates, set(appended_idx)))
     db.session.commit()
     return sorted(receipts, key=lambda receipt: receipt.i)
+
+
+def _duplicates(device, duplicates, appended_idx):
+    """Receipts for envelopes the ledger already holds. Usually `duplicate`; but a ledger row
+    that was never filed (the server died between its ledger commit and the filing, so
+    the store has no record and no quarantine row holds it) is filed now and `accepted`,
+    instead of waiting for `flask intake replay`."""
+    earlier = {idx for _, idx in duplicates} - appended_idx
+    # A row another request is filing right now is locked by it (PostgreSQL): skip it, it
+    # is a plain duplicate. Were every resend of a batch to wait and file too, concurrent
+    # pushes would deadlock on the records' unique index. SQLite has one writer at a time.
+    # If a row is filed by someone else after all, file_entry answers `duplicate`.
+    unfiled = {entry.idx: entry for entry in db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.idx.in_(earlier))
+        .where(~exists().where(Record.ledger_idx == LedgerEntry.idx))
+        .where(~exists().where(Quarantine.ledger_idx == LedgerEntry.idx, Quarantine.status == "held"))
+        .with_for_update(skip_locked=True))
+    } if earlier else {}
+    receipts = []
+    for envelope, idx in duplicates:
+        entry = unfiled.pop(idx, None)  # a rid sent twice in the batch is filed once
+        if entry is not None:
+            log.info("filing ledger row %s, left unfiled by an interrupted intake", idx)
+            receipts.append(file_entry(entry, device, envelope))
+        else:
+            receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
+                                    env_sha256=crypto.b64e(envelope.digest), log_index=idx))
+    return receipts
 
 
 def _append(head, device, envelope, received_at, clock_offset_ms):
@@ -226,6 +260,11 @@ def file_entry(entry, device, envelope=None, previous=None):
     except Refusal as refusal:
         return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
     except Exception as error:  # a bug must not lose the record: it waits for replay
+        if isinstance(error, IntegrityError) and _filed(entry):
+            # Another request filed this row meanwhile (a phone's resend healing the row while
+            # the request that appended it was still filing it, or a replay): it is stored once.
+            return Receipt(envelope.position, entry.rid, "duplicate", env_sha256=crypto.b64e(entry.env_sha256),
+                           log_index=entry.idx)
         log.exception("intake failed for ledger row %s", entry.idx)
         return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
     held = None if previous is not None else db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
@@ -233,6 +272,10 @@ def file_entry(entry, device, envelope=None, previous=None):
         held.status, held.released_at = "released", utcnow()
     return Receipt(envelope.position, entry.rid, "accepted", env_sha256=crypto.b64e(entry.env_sha256),
                    log_index=entry.idx)
+
+
+def _filed(entry):
+    return db.session.scalar(select(Record.id).filter_by(ledger_idx=entry.idx)) is not None
 
 
 def missing_seqs(device_id):
