@@ -9,6 +9,7 @@ import { drafts, meta, reference } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
 import * as vault from "./vault.js";
 
+const BRAND = "Wildledger"; // a name, the same in every language
 const LOCK_AFTER_HIDDEN_MS = 5 * 60 * 1000;
 const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, leave: null };
 
@@ -110,7 +111,7 @@ export function sync(options = {}) {
 // -- enrollment -----------------------------------------------------------------------------
 
 function notEnrolledScreen() {
-  show(t("Wildledger"),
+  show(BRAND,
     el("p", {}, t("This phone is not enrolled yet.")),
     el("p", {}, t("Scan the enrollment QR code your supervisor shows you with the phone's camera.")),
     languagePicker(notEnrolledScreen));
@@ -296,7 +297,7 @@ async function home() {
       record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null));
     return [el("h2", {}, t("My records")), rows.length ? el("ul", { class: "list" }, ...rows) : el("p", { class: "muted" }, t("No records yet."))];
   });
-  show(t("Wildledger"),
+  show(BRAND,
     el("p", { class: "muted" }, nameOf(device?.agency?.names, device?.agency?.code ?? "")),
     forms.size ? el("div", { class: "actions" }, ...newButtons)
       : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),

@@ -4,7 +4,7 @@
 // running at once. It needs the device key only, never the PIN.
 import { ApiError, PUSH, Unreachable, deviceClient } from "./api.js";
 import * as outbox from "./outbox.js";
-import { meta, reference, wipeAll } from "./store.js";
+import { copies, meta, reference, wipeAll } from "./store.js";
 
 export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "translations"];
 const PULL_EVERY_MS = 30 * 60 * 1000;
@@ -105,6 +105,7 @@ export function syncOnce(db, { origin = globalThis.location.origin, languageTag 
     emit("state", { running: true });
     try {
       const sent = await push(db, request);
+      await copies.expire(db, Date.now()); // readable copies last a few days past their receipt
       if (pullAll || !status.last_pull || now - status.last_pull > PULL_EVERY_MS) {
         for (const collection of COLLECTIONS) await pull(db, request, collection);
         status.last_pull = Date.now();

@@ -1,0 +1,95 @@
+"""Issue 4, browser test 3: the server is SIGKILLed right after the ledger commit and before
+it answers, and again while a batch body is still uploading. After each restart the phone
+syncs again: nothing is lost and nothing is duplicated.
+
+The phone reaches the server through the project's fault proxy (server/demo/fault_proxy.py),
+which can cut an upload part way and call back the test at that moment."""
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from server.demo.fault_proxy import FaultProxy
+from server.demo.serving import free_port
+from server.extensions import db
+from server.store.models import Record
+from server.sync.models import LedgerEntry, Quarantine
+
+from .harness import Phone, Station, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock
+
+PIN = "161803"
+PUSH = "/api/v1/sync/push"
+ui, label = catalog("vi"), server_catalog("vi")
+
+
+@pytest.fixture
+def rig(tmp_path):
+    listen = free_port()
+    station = Station(tmp_path / "server", public_port=listen)
+    proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen)
+    proxy.start()
+    phone = Phone(tmp_path / "profile")
+    yield station, proxy, phone
+    phone.quit()
+    proxy.stop()
+    station.close()
+
+
+def counts(station):
+    with station.app.app_context():
+        def n(model):
+            return db.session.scalar(select(func.count()).select_from(model))
+        return {"ledger": n(LedgerEntry), "records": n(Record), "quarantine": n(Quarantine)}
+
+
+def wait_for(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_3_sigkill_after_the_ledger_commit_and_mid_upload_lose_and_duplicate_nothing(rig):
+    station, proxy, phone = rig
+    station.start()
+    page = phone.open()
+    enroll(page, station.enrollment_url(), PIN, ui)
+
+    # 1. Killed between the ledger commit and the answer: the ledger holds the record,
+    #    the store does not yet, the phone heard nothing.
+    station.stop()
+    station.start(failpoints=["intake.after_ledger_commit"])
+    fill_minimal_seizure(page, ui, label, "Vũ Văn Một")
+    submit(page, ui)  # the app syncs at once
+    wait_for(lambda: counts(station)["ledger"] == 1)
+    station.kill()
+    assert counts(station) == {"ledger": 1, "records": 0, "quarantine": 0}
+    record_state(page, ui, "Waiting").wait_for()
+
+    # The phone restarts locked; sync needs no PIN.
+    phone.close()
+    station.start()
+    page = phone.open(station.public_url)
+    page.get_by_role("button", name=ui("Sync now")).click()
+    page.get_by_text(ui("Nothing waiting to sync")).wait_for(timeout=30_000)
+    assert counts(station) == {"ledger": 1, "records": 1, "quarantine": 0}
+
+    # 2. Killed while the next batch's body is still on its way.
+    unlock(page, PIN, ui)
+    proxy.cut_upload_after(900, PUSH, callback=station.kill)
+    fill_minimal_seizure(page, ui, label, "Vũ Văn Hai")
+    submit(page, ui)
+    wait_for(lambda: station.process is None)
+    record_state(page, ui, "Waiting").wait_for()
+    assert counts(station) == {"ledger": 1, "records": 1, "quarantine": 0}
+
+    station.start()
+    page.get_by_role("button", name=ui("Sync now")).click()
+    page.get_by_text(ui("Nothing waiting to sync")).wait_for(timeout=30_000)
+    assert record_state(page, ui, "Accepted").count() == 2
+    assert counts(station) == {"ledger": 2, "records": 2, "quarantine": 0}
+    with station.app.app_context():
+        officers = sorted(r.content["reporting_officer"] for r in db.session.scalars(select(Record)))
+        assert officers == ["Vũ Văn Hai", "Vũ Văn Một"]
+        assert [seq for (seq,) in db.session.execute(select(LedgerEntry.seq).order_by(LedgerEntry.seq))] == [1, 2]
+    assert phone.errors == []
