@@ -9,6 +9,7 @@ const SYNC_EVERY_MS = 5 * 60 * 1000;
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return;
   const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  setInterval(() => registration.update().catch(() => {}), SYNC_EVERY_MS); // offline: try later
   // Updates are offered, never forced: a waiting worker takes over only when the
   // officer chooses to reload, so nothing half-typed is lost.
   let requested = false;

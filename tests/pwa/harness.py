@@ -34,7 +34,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 class Station:
     """A Wildledger server for one test: its own SQLite store, keys and port."""
 
-    def __init__(self, tmp_path, public_port=None):
+    def __init__(self, tmp_path, public_port=None, dist=ROOT / "pwa" / "dist"):
         self.home = Path(tmp_path)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -45,7 +45,7 @@ class Station:
                     "WILDLEDGER_INSTANCE_PATH": str(self.home / "instance"),
                     "WILDLEDGER_KEK_FILE": str(self.home / "kek"),
                     "WILDLEDGER_PUBLIC_URL": self.public_url,
-                    "WILDLEDGER_PWA_DIST": str(ROOT / "pwa" / "dist"),
+                    "WILDLEDGER_PWA_DIST": str(dist),
                     "WILDLEDGER_LANG": "en"}
         self.process = None
         self.app = self._app()
