@@ -73,13 +73,15 @@ def shell(path):
     dist = _dist()
     if path and path != "index.html":
         file = safe_join(str(dist), path)
-        if file is not None and Path(file).is_file():
+        # Hidden files are build bookkeeping (Vite's .vite/manifest.json), not the app.
+        hidden = any(part.startswith(".") for part in path.split("/"))
+        if file is not None and not hidden and Path(file).is_file():
             response = _send(dist, path, IMMUTABLE if path.startswith("assets/") else REVALIDATE)
             if path == "sw.js":
                 response.headers["Service-Worker-Allowed"] = "/"
             return response
         # Paths with a file name (sw.js, assets/app-1a2b.js, favicon.ico) are files or nothing.
-        if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+        if hidden or path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
             abort(404)
     if not (dist / "index.html").is_file():
         return _not_built()

@@ -18,6 +18,8 @@ def dist(tmp_path):
     (root / "manifest.webmanifest").write_text('{"name": "Wildledger", "start_url": "/"}')
     (root / "icons" / "icon-192.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (root / "locales" / "vi.json").write_text('{"locale": "vi", "messages": {}}')
+    (root / ".vite").mkdir()
+    (root / ".vite" / "manifest.json").write_text('{"outside the dist folder": "build bookkeeping"}')
     (tmp_path / "secret.txt").write_text("outside the dist folder")
     return root
 
@@ -73,7 +75,8 @@ def test_manifest_icons_and_locales(web):
 
 
 @pytest.mark.parametrize("path", ["/assets/index-000000.js", "/assets/gone", "/favicon.ico", "/icons/none.png",
-                                  "/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt"])
+                                  "/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                                  "/.vite/manifest.json", "/.vite/nothing"])
 def test_missing_files_are_404_not_the_shell(web, path):
     answer = web.get(path)
     assert answer.status_code == 404 and answer.data != SHELL
