@@ -1,0 +1,14 @@
+"""The browser tests drive the built app: `make test` builds pwa/dist before pytest runs."""
+from pathlib import Path
+
+import pytest
+
+from .harness import CHROMIUM, ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_app():
+    dist = ROOT / "pwa" / "dist"
+    missing = [path for path in (dist / "index.html", dist / "sw.js", ROOT / "pwa" / "src" / "locales" / "vi.json",
+                                 Path(CHROMIUM)) if not path.exists()]
+    assert not missing, f"missing {missing}: run `make test` (it builds the app) or `bash .ci/run` (installs Chromium)"
