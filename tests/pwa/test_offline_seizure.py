@@ -60,22 +60,21 @@ def fill_seizure(page):
     field(place, label("Type of location")).select_option("land_border")
     field(place, label("Place name")).fill(TYPED["place"])
 
+    # As typed, in the officer's conventions ("12,5"); selects by code.
+    typed_items = [
+        {"Species": "Manis javanica", "Product (CITES term)": "SCA", "Quantity": "12,5", "Unit": "kg",
+         "Weight (kg)": "12,5", "Description": TYPED["item1"]},
+        {"Species": "Elephas maximus", "Product (CITES term)": "TUS", "Quantity": "3", "Unit": "NAR",
+         "Number of pieces": "3", "Description": TYPED["item2"]},
+    ]
     items = label("Items seized")
-    first = page.get_by_role("group", name=f"{items} 1")
-    field(first, label("Species")).fill("Manis javanica")
-    field(first, label("Product (CITES term)")).select_option("SCA")
-    field(first, label("Quantity")).fill("12,5")
-    field(first, label("Unit")).select_option("kg")
-    field(first, label("Weight (kg)")).fill("12,5")
-    field(first, label("Description")).fill(TYPED["item1"])
-    page.get_by_role("button", name=ui("Add: {label}", label=items)).click()
-    second = page.get_by_role("group", name=f"{items} 2")
-    field(second, label("Species")).fill("Elephas maximus")
-    field(second, label("Product (CITES term)")).select_option("TUS")
-    field(second, label("Quantity")).fill("3")
-    field(second, label("Unit")).select_option("NAR")
-    field(second, label("Number of pieces")).fill("3")
-    field(second, label("Description")).fill(TYPED["item2"])
+    for number, values in enumerate(typed_items, start=1):
+        if number > 1:
+            page.get_by_role("button", name=ui("Add: {label}", label=items)).click()
+        row = page.get_by_role("group", name=f"{items} {number}")
+        for name, value in values.items():
+            control = field(row, label(name))
+            control.select_option(value) if name in ("Product (CITES term)", "Unit") else control.fill(value)
 
     suspects = label("Suspects")
     page.get_by_role("button", name=ui("Add: {label}", label=suspects)).click()
