@@ -128,7 +128,7 @@ function enrollScreen(params) {
   const message = el("p", { class: "error", role: "alert", hidden: true });
   const progress = el("p", { role: "status" });
   const button = el("button", { type: "submit" }, t("Enroll this phone"));
-  const form = el("form", { onsubmit: async (event) => {
+  const form = el("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     message.hidden = true;
     const pin = form.querySelector("#pin").value;
@@ -187,7 +187,7 @@ function lock() {
 
 function newPinScreen(reason, { reset = false } = {}) {
   const message = el("p", { class: "error", role: "alert", hidden: true });
-  const form = el("form", { onsubmit: async (event) => {
+  const form = el("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const pin = form.querySelector("#pin").value;
     const fail = (text) => Object.assign(message, { textContent: text, hidden: false });
@@ -206,11 +206,18 @@ function newPinScreen(reason, { reset = false } = {}) {
 function unlockScreen() {
   const message = el("p", { class: "error", role: "alert", hidden: true });
   const button = el("button", { type: "submit" }, t("Unlock"));
-  const form = el("form", { onsubmit: async (event) => {
+  const form = el("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
+    const pin = form.querySelector("#pin").value;
+    if (!validPin(pin)) {
+      // A slip of the thumb is not a guess: it must not count towards erasing the drafts.
+      message.textContent = t("The PIN must be 6 to 12 digits.");
+      message.hidden = false;
+      return;
+    }
     button.disabled = true;
     try {
-      state.dataKey = await vault.unlock(state.db, form.querySelector("#pin").value);
+      state.dataKey = await vault.unlock(state.db, pin);
       home();
     } catch (error) {
       button.disabled = false;

@@ -118,9 +118,11 @@ class Phone:
     """Chromium with a persistent profile: closing and reopening it keeps what a real
     browser keeps (IndexedDB, Cache Storage, the service worker)."""
 
-    def __init__(self, profile, locale="vi-VN"):
+    def __init__(self, profile, locale="vi-VN", playwright=None):
         self.profile, self.locale = Path(profile), locale
-        self._playwright = sync_playwright().start()
+        # One Playwright per thread: a second phone in the same test shares the first's.
+        self._owns_playwright = playwright is None
+        self._playwright = playwright or sync_playwright().start()
         self.context = self.page = None
         self.errors = []  # uncaught page errors and console errors: a test ends with none
 
@@ -148,7 +150,12 @@ class Phone:
 
     def quit(self):
         self.close()
-        self._playwright.stop()
+        if self._owns_playwright:
+            self._playwright.stop()
+
+    def another(self, profile):
+        """A second phone (its own profile) in the same test."""
+        return Phone(profile, self.locale, playwright=self._playwright)
 
     def controlled(self):
         """The page is served by the service worker (read only)."""
@@ -210,8 +217,13 @@ def catalog(locale):
     """The app's compiled catalog, so tests find controls by their translated names."""
     data = json.loads((ROOT / "pwa" / "src" / "locales" / f"{locale}.json").read_text(encoding="utf-8"))["messages"]
 
-    def translate(msgid, **params):
+    def translate(msgid, plural=None, n=None, **params):
+        """ui("Sync now"); ui("{n} record", "{n} records", n=2) for a plural."""
         text = data.get(msgid) or msgid
+        if plural is not None:
+            params["n"] = n
+            # vi, lo and zh_Hans have one plural form; English picks by n.
+            text = text[0] if isinstance(text, list) else (msgid if n == 1 else plural)
         for name, value in params.items():
             text = text.replace("{" + name + "}", str(value))
         return text
