@@ -93,3 +93,29 @@ def test_3_sigkill_after_the_ledger_commit_and_mid_upload_lose_and_duplicate_not
         assert officers == ["Vũ Văn Hai", "Vũ Văn Một"]
         assert [seq for (seq,) in db.session.execute(select(LedgerEntry.seq).order_by(LedgerEntry.seq))] == [1, 2]
     assert phone.errors == []
+
+
+def test_a_slow_link_shows_sent_and_a_lost_answer_costs_one_resend_not_a_duplicate(rig):
+    station, proxy, phone = rig
+    station.start()
+    page = phone.open()
+    enroll(page, station.enrollment_url(), PIN, ui)
+
+    proxy.latency_s = 2.0  # each way: the push is on its way for a while
+    fill_minimal_seizure(page, ui, label, "Tạ Văn Chậm")
+    submit(page, ui)
+    record_state(page, ui, "Sent").wait_for()
+    record_state(page, ui, "Accepted").wait_for(timeout=30_000)
+    proxy.clear()
+
+    proxy.drop_responses(PUSH, times=1)  # the server files it; the phone never hears
+    fill_minimal_seizure(page, ui, label, "Tạ Văn Mất")
+    submit(page, ui)
+    wait_for(lambda: counts(station)["records"] == 2)
+    record_state(page, ui, "Waiting").wait_for()
+    page.get_by_role("button", name=ui("Sync now")).click()
+    page.get_by_text(ui("Nothing waiting to sync")).wait_for(timeout=30_000)
+    assert record_state(page, ui, "Accepted").count() == 2
+    assert counts(station) == {"ledger": 2, "records": 2, "quarantine": 0}
+    assert [outcome for method, path, outcome in proxy.events if path.startswith(PUSH)].count("dropped") == 1
+    assert phone.errors == []
