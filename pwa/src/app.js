@@ -54,13 +54,13 @@ function pinInput(id, labelText, autocomplete = "current-password") {
 
 const validPin = (pin) => /^\d{6,12}$/.test(pin);
 
-async function serverCatalog() {
-  const item = (await reference.all(state.db, "translations")).get(language());
+async function serverCatalog(code = language()) {
+  const item = (await reference.all(state.db, "translations")).get(code);
   return item?.messages ?? {};
 }
 
 async function switchLanguage(code) {
-  await setLanguage(code, await serverCatalog());
+  await setLanguage(code, await serverCatalog(code));
   const settings = (await meta.get(state.db, "settings")) ?? {};
   await meta.put(state.db, "settings", { ...settings, language: code });
 }

@@ -279,5 +279,5 @@ def fill_minimal_seizure(page, ui, label, officer, species="Manis javanica"):
 
 
 def submit(page, ui):
-    page.get_by_role("button", name=ui("Submit")).click()
+    page.get_by_role("button", name=ui("Submit"), exact=True).click()
     page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()

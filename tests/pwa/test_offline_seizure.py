@@ -98,7 +98,7 @@ def test_1_enroll_then_record_offline_and_keep_a_draft_across_a_restart(station,
     assert phone.controlled()
     unlock(page, PIN, ui)
     fill_seizure(page)
-    page.get_by_role("button", name=ui("Submit")).click()
+    page.get_by_role("button", name=ui("Submit"), exact=True).click()
     page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
     record_state(page, ui, "Waiting").wait_for()
 
