@@ -78,8 +78,8 @@ function languagePicker(onChange) {
 export async function start(db) {
   state.db = db;
   const settings = (await meta.get(db, "settings")) ?? {};
-  await setLanguage(settings.language ?? preferredLanguage(), null);
-  await setLanguage(language(), await serverCatalog());
+  const code = settings.language ?? preferredLanguage();
+  await setLanguage(code, await serverCatalog(code));
   events.addEventListener("revoked", () => revokedScreen());
   events.addEventListener("change", () => refreshLive());
   document.addEventListener("visibilitychange", () => {
