@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import CHROMIUM, ROOT
+from .harness import CHROMIUM, ROOT, Phone, Station
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -12,3 +12,20 @@ def built_app():
     missing = [path for path in (dist / "index.html", dist / "sw.js", ROOT / "pwa" / "src" / "locales" / "vi.json",
                                  Path(CHROMIUM)) if not path.exists()]
     assert not missing, f"missing {missing}: run `make test` (it builds the app) or `bash .ci/run` (installs Chromium)"
+
+
+@pytest.fixture
+def station(tmp_path):
+    """A running server of its own for one test."""
+    station = Station(tmp_path / "server")
+    station.start()
+    yield station
+    station.close()
+
+
+@pytest.fixture
+def phone(tmp_path):
+    """A phone with a fresh profile, in Vietnamese."""
+    phone = Phone(tmp_path / "profile")
+    yield phone
+    phone.quit()

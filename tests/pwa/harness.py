@@ -244,11 +244,15 @@ def field(scope, label):
     return scope.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
 
 
-def enroll(page, url, pin, ui):
-    page.goto(url)
+def choose_pin_and_enroll(page, pin, ui):
     page.get_by_label(ui("New PIN"), exact=True).fill(pin)
     page.get_by_label(ui("New PIN again"), exact=True).fill(pin)
     page.get_by_role("button", name=ui("Enroll this phone")).click()
+
+
+def enroll(page, url, pin, ui):
+    page.goto(url)
+    choose_pin_and_enroll(page, pin, ui)
     page.get_by_text(ui("This phone is enrolled and ready.")).wait_for(timeout=60_000)
 
 

@@ -4,32 +4,16 @@ an enrollment QR code whose key fingerprints do not match, or one already used, 
 with a reason in the phone's language and nothing is kept."""
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 from sqlalchemy import func, select
 
 from server.extensions import db
 from server.store.models import Record
 
-from .harness import (Phone, Station, catalog, enroll, field, fill_minimal_seizure, record_state, server_catalog,
+from .harness import (catalog, choose_pin_and_enroll, enroll, field, fill_minimal_seizure, record_state, server_catalog,
                       submit, unlock)
 
 PIN, NEW_PIN = "246810", "135791"
 ui, label = catalog("vi"), server_catalog("vi")
-
-
-@pytest.fixture
-def station(tmp_path):
-    station = Station(tmp_path / "server")
-    station.start()
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def phone(tmp_path):
-    phone = Phone(tmp_path / "profile")
-    yield phone
-    phone.quit()
 
 
 def save_draft(page, officer):
@@ -107,9 +91,7 @@ def test_a_qr_code_with_other_key_fingerprints_is_refused_and_nothing_is_kept(st
     fragment = {key: values[0] for key, values in parse_qs(parts.fragment).items()}
     fragment["sk"] = fragment["ik"]  # an attacker's server would answer other keys than the QR names
     page = phone.open(parts._replace(fragment=urlencode(fragment)).geturl())
-    page.get_by_label(ui("New PIN"), exact=True).fill(PIN)
-    page.get_by_label(ui("New PIN again"), exact=True).fill(PIN)
-    page.get_by_role("button", name=ui("Enroll this phone")).click()
+    choose_pin_and_enroll(page, PIN, ui)
     page.get_by_text(ui("The server's keys do not match the QR code. Do not enroll on this network; "
                         "tell your supervisor.")).wait_for()
     assert phone.row_counts()["meta"] == 0
@@ -123,9 +105,7 @@ def test_a_used_enrollment_code_is_refused_in_the_phones_language(station, phone
     second = phone.another(tmp_path / "second-profile")
     try:
         page = second.open(url)
-        page.get_by_label(ui("New PIN"), exact=True).fill(PIN)
-        page.get_by_label(ui("New PIN again"), exact=True).fill(PIN)
-        page.get_by_role("button", name=ui("Enroll this phone")).click()
+        choose_pin_and_enroll(page, PIN, ui)
         page.get_by_text(label("This enrollment code has already been used.")).wait_for()
         assert second.row_counts()["meta"] == 0
     finally:
@@ -134,8 +114,6 @@ def test_a_used_enrollment_code_is_refused_in_the_phones_language(station, phone
 
 def test_a_pin_shorter_than_six_digits_is_refused(station, phone):
     page = phone.open(station.enrollment_url())
-    page.get_by_label(ui("New PIN"), exact=True).fill("1234")
-    page.get_by_label(ui("New PIN again"), exact=True).fill("1234")
-    page.get_by_role("button", name=ui("Enroll this phone")).click()
+    choose_pin_and_enroll(page, "1234", ui)
     page.get_by_text(ui("The PIN must be 6 to 12 digits.")).wait_for()
     assert phone.row_counts()["meta"] == 0

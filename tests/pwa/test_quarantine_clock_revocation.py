@@ -3,7 +3,6 @@ quarantined and the phone says why in its own language; a phone whose clock is 4
 ahead still syncs; a revoked phone wipes itself and says so."""
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from server.devices.models import Device
@@ -12,26 +11,11 @@ from server.extensions import db
 from server.store.models import Record
 from server.sync.models import LedgerEntry, Quarantine
 
-from .harness import Phone, Station, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock
+from .harness import catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock
 
 PIN = "314159"
 DAY_MS = 24 * 3600 * 1000
 ui, label = catalog("vi"), server_catalog("vi")
-
-
-@pytest.fixture
-def station(tmp_path):
-    station = Station(tmp_path / "server")
-    station.start()
-    yield station
-    station.close()
-
-
-@pytest.fixture
-def phone(tmp_path):
-    phone = Phone(tmp_path / "profile")
-    yield phone
-    phone.quit()
 
 
 def count(station, model, **filters):
