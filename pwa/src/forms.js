@@ -76,7 +76,8 @@ function inputFor(field, ctx, id, value, form) {
     case "code": case "agency": case "place": case "crossing":
       return selectFor(field, ctx, id, value ?? (field.type === "agency" ? ctx.device?.agency?.code : ""));
     case "date":
-      return el("input", { ...common, type: "date", value: value ?? "" });
+      // A required date (the day of a seizure) is most often today, on the phone's calendar.
+      return el("input", { ...common, type: "date", value: value ?? (field.required ? localToday() : "") });
     case "decimal":
       return el("input", { ...common, type: "text", inputmode: "decimal", autocomplete: "off", value: value ?? "" });
     case "integer":
@@ -93,6 +94,11 @@ function inputFor(field, ctx, id, value, form) {
       if ((field.max_length ?? 0) > 1000) return el("textarea", { ...common, rows: 5, maxlength: field.max_length }, value ?? "");
       return el("input", { ...common, type: "text", autocomplete: "off", maxlength: field.max_length, value: value ?? "" });
   }
+}
+
+function localToday() {
+  const now = new Date();
+  return [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
 }
 
 const labelText = (field) => ts(field.label) + (field.required ? " *" : "");
