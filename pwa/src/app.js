@@ -52,7 +52,6 @@ function pinInput(id, labelText, autocomplete = "current-password") {
   ];
 }
 
-const validPin = (pin) => /^\d{6,12}$/.test(pin);
 
 async function serverCatalog(code = language()) {
   const item = (await reference.all(state.db, "translations")).get(code);
@@ -132,7 +131,7 @@ function enrollScreen(params) {
     event.preventDefault();
     message.hidden = true;
     const pin = form.querySelector("#pin").value;
-    if (!validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
+    if (!vault.validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
     if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
     button.disabled = true;
     try {
@@ -191,7 +190,7 @@ function newPinScreen(reason, { reset = false } = {}) {
     event.preventDefault();
     const pin = form.querySelector("#pin").value;
     const fail = (text) => Object.assign(message, { textContent: text, hidden: false });
-    if (!validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
+    if (!vault.validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
     if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
     state.dataKey = await (reset ? vault.resetPin(state.db, pin) : vault.setPin(state.db, pin));
     home();
@@ -209,7 +208,7 @@ function unlockScreen() {
   const form = el("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const pin = form.querySelector("#pin").value;
-    if (!validPin(pin)) {
+    if (!vault.validPin(pin)) {
       // A slip of the thumb is not a guess: it must not count towards erasing the drafts.
       message.textContent = t("The PIN must be 6 to 12 digits.");
       message.hidden = false;

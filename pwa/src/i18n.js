@@ -1,12 +1,9 @@
 // The app's strings come from the `pwa` gettext domain (translations/<lang>/LC_MESSAGES/pwa.po,
 // compiled to src/locales/<lang>.json by `flask translate compile`); form labels, code
 // names and server messages come from the pulled reference collections instead.
-export const LANGUAGES = [
-  { code: "en", name: "English", tag: "en" },
-  { code: "vi", name: "Tiếng Việt", tag: "vi" },
-  { code: "lo", name: "ພາສາລາວ", tag: "lo" },
-  { code: "zh_Hans", name: "简体中文", tag: "zh-Hans" },
-];
+import { LANGUAGES, tagOf } from "./languages.js";
+
+export { LANGUAGES };
 
 const catalogs = import.meta.glob("./locales/*.json", { import: "default" });
 let current = "en";
@@ -15,7 +12,7 @@ let plural = (n) => (n === 1 ? 0 : 1);
 let serverMessages = {};
 
 export const language = () => current;
-export const languageTag = () => LANGUAGES.find((l) => l.code === current)?.tag ?? "en";
+export const languageTag = () => tagOf(current);
 
 /** The best of our languages for the browser's preferences, for the very first screen. */
 export function preferredLanguage(tags = globalThis.navigator?.languages ?? []) {

@@ -4,21 +4,14 @@
 // names this very envelope.
 import { b64d, b64e, envelopeDigest, sealRecord, utf8, uuid } from "./crypto.js";
 import { req, tx } from "./db.js";
+import { exclusive } from "./locks.js";
 import { copies } from "./store.js";
 
 const STRICT = { durability: "strict" };
 const HELD = { accepted: "accepted", duplicate: "accepted", quarantined: "quarantined", conflict: "quarantined" };
 
-// seq must be gapless and prev must chain, so sealings run one at a time: a promise
-// chain within this page, and a Web Lock across tabs where the browser has them.
-let sealing = Promise.resolve();
-function oneAtATime(fn) {
-  const locks = globalThis.navigator?.locks;
-  const run = () => (locks ? locks.request("wildledger-seal", fn) : fn());
-  const result = sealing.then(run, run);
-  sealing = result.catch(() => {});
-  return result;
-}
+// seq must be gapless and prev must chain, so sealings run one at a time.
+const oneAtATime = (fn) => exclusive("wildledger-seal", fn);
 
 /**
  * Seals `document` ({form, version, fields, supersedes?}) and puts it in the outbox.

@@ -3,6 +3,7 @@
 // worker's Background Sync where the browser has it; a Web Lock keeps the two from
 // running at once. It needs the device key only, never the PIN.
 import { ApiError, PUSH, Unreachable, deviceClient } from "./api.js";
+import { exclusive } from "./locks.js";
 import * as outbox from "./outbox.js";
 import { copies, meta, reference, wipeAll } from "./store.js";
 
@@ -14,11 +15,6 @@ export const events = new EventTarget();
 const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
 
 export class Revoked extends Error {}
-
-async function withLock(name, work) {
-  if (globalThis.navigator?.locks) return navigator.locks.request(name, work);
-  return work();
-}
 
 async function client(db, origin, languageTag) {
   const [device, deviceKey, serverKeys, clock] = await Promise.all(
@@ -96,7 +92,7 @@ async function adoptIntakeKeys(db) {
 
 /** One sync: push everything waiting, then pull what changed. Returns a summary. */
 export function syncOnce(db, { origin = globalThis.location.origin, languageTag = () => "en", pullAll = false } = {}) {
-  return withLock("wildledger-sync", async () => {
+  return exclusive("wildledger-sync", async () => {
     const request = await client(db, origin, languageTag);
     if (!request) return { state: "not_enrolled" };
     const now = Date.now();

@@ -79,8 +79,11 @@ export async function changePin(db, oldPin, newPin, { iterations = PIN_ITERATION
   return unwrapDataKey(wrapped, newKey);
 }
 
+/** The one PIN rule: 6 to 12 digits. */
+export const validPin = (pin) => typeof pin === "string" && /^\d{6,12}$/.test(pin);
+
 function checkPin(pin) {
-  if (typeof pin !== "string" || !/^\d{6,}$/.test(pin)) throw new InvalidPin();
+  if (!validPin(pin)) throw new InvalidPin();
 }
 
 /** One counted PIN attempt: {key, vault, pinKey} on success. */

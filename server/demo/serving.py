@@ -32,26 +32,33 @@ def gunicorn(app, instance_path, workers=4, threads=4, env=None):
            "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(instance_path),
            "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}", "WILDLEDGER_PWA_DIST": app.config["PWA_DIST"],
            **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
-        env=env, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    process = start_gunicorn(port, env, workers, threads)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/api/openapi.json", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(15)
+
+
+def start_gunicorn(port, env, workers=4, threads=4, new_session=False):
+    """gunicorn on 127.0.0.1:`port` with this environment, returned once it answers.
+    `new_session` puts it in a process group of its own, so master and workers can be
+    SIGKILLed together."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
+        env=env, cwd=ROOT, start_new_session=new_session)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.1)
 
 
 @contextlib.contextmanager

@@ -3,21 +3,18 @@ started again on the same port (so "offline" means a refused connection, as in t
 field), and Debian's Chromium with a persistent profile, through Playwright."""
 import contextlib
 import json
-import re
 import os
+import re
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import requests
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 
 from server import create_app
 from server.access import service as access
-from server.demo.serving import free_port
+from server.demo.serving import free_port, start_gunicorn
 from server.devices import service as devices
 from server.extensions import db
 from server.keys import service as keys
@@ -72,20 +69,7 @@ class Station:
     def start(self, failpoints=()):
         env = {**self.env, "WILDLEDGER_FAILPOINTS": ",".join(failpoints)}
         # One worker, so a failpoint's SIGKILL takes down the process that answers.
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "4",
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "server:create_app()"],
-            env=env, cwd=ROOT, start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(self.url + "/api/openapi.json", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+        self.process = start_gunicorn(self.port, env, workers=1, new_session=True)
 
     def stop(self):
         """Every process of the server gone and its port refusing connections."""

@@ -7,13 +7,14 @@ which can cut an upload part way and call back the test at that moment."""
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.demo.fault_proxy import FaultProxy
 from server.demo.serving import free_port
 from server.extensions import db
 from server.store.models import Record
-from server.sync.models import LedgerEntry, Quarantine
+from server.sync.models import LedgerEntry
+from tests.helpers import counts as store_counts
 
 from .harness import Phone, Station, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock
 
@@ -36,10 +37,7 @@ def rig(tmp_path):
 
 
 def counts(station):
-    with station.app.app_context():
-        def n(model):
-            return db.session.scalar(select(func.count()).select_from(model))
-        return {"ledger": n(LedgerEntry), "records": n(Record), "quarantine": n(Quarantine)}
+    return store_counts(station.app)
 
 
 def wait_for(condition, timeout=30):

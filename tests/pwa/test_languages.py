@@ -1,6 +1,5 @@
 """Every screen an officer passes through in part 1 speaks the chosen language: after
 switching, no English source string of the app or of the form remains visible."""
-import json
 import re
 
 from server.forms.definition import published_definitions
