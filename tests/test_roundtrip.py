@@ -98,3 +98,21 @@ def test_push_answers_are_signed_by_the_pinned_server_key(app, device):
         assert "signature" in type(error).__name__.lower() or getattr(error, "code", "").startswith("bad")
     else:
         raise AssertionError("an answer under an unpinned key was trusted")
+
+
+def test_a_correction_supersedes_and_the_time_zone_is_kept(app, device):
+    original = device.seal(SEIZURE, tz="Asia/Vientiane")
+    corrected = device.seal({**SEIZURE, "narrative": "Corrected weight"}, supersedes=original, tz="Asia/Shanghai")
+    assert [r["status"] for r in device.sync()] == ["accepted", "accepted"]
+    with app.app_context():
+        first = db.session.scalar(select(Record).filter_by(rid=original))
+        second = db.session.scalar(select(Record).filter_by(rid=corrected))
+        assert (first.time_zone, first.supersedes) == ("Asia/Vientiane", None)
+        assert (second.time_zone, second.supersedes) == ("Asia/Shanghai", original)
+
+
+def test_a_time_zone_that_is_not_an_iana_name_is_quarantined(app, device):
+    device.seal(SEIZURE, tz="UTC+7; DROP TABLE")
+    [receipt] = device.sync()
+    assert (receipt["status"], receipt["code"]) == ("quarantined", "malformed_envelope")
+    assert counts(app) == {"ledger": 1, "records": 0, "quarantine": 1}

@@ -104,7 +104,7 @@ class SimulatedDevice:
         return data
 
     # -- sealing ----------------------------------------------------------------------------
-    def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None):
+    def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None, tz=None):
         rid = rid or str(uuid.uuid4())
         self.seq += 1
         header = _compact({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
@@ -112,6 +112,8 @@ class SimulatedDevice:
         document = {"form": form, "version": version, "fields": fields}
         if supersedes:
             document["supersedes"] = supersedes
+        if tz:
+            document["tz"] = tz
         ct, sig = crypto.seal_record(self.key, self.intake[1], header, _compact(document))
         self.prev = crypto.b64e(crypto.envelope_digest(header, ct, sig))
         self.outbox[rid] = {"h": crypto.b64e(header), "ct": crypto.b64e(ct), "sig": crypto.b64e(sig)}

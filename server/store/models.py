@@ -33,6 +33,7 @@ class Record(db.Model):
     form_version: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(BigInteger)
     device_time: Mapped[object] = mapped_column(UTCDateTime)
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA, as the phone reported it
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
     # Why a timestamp deserves a second look: future, before_enrollment, prev_mismatch.

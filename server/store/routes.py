@@ -19,6 +19,7 @@ class RecordSchema(Schema):
     device_id = fields.String()
     officer_name = fields.String(allow_none=True)
     device_time = fields.DateTime()
+    time_zone = fields.String(allow_none=True)
     clock_offset_ms = fields.Integer(allow_none=True)
     received_at = fields.DateTime()
     flags = fields.List(fields.String())

@@ -122,7 +122,7 @@ def file_record(*, entry, device, header, document, data):
     record = Record(rid=entry.rid, ledger_idx=entry.idx, device_id=device.id, agency_id=agency.id,
                     country=agency.country, officer_name=data["reporting_officer"],
                     form=document["form"], form_version=document["version"], seq=entry.seq,
-                    device_time=device_time, clock_offset_ms=entry.clock_offset_ms,
+                    device_time=device_time, time_zone=document.get("tz"), clock_offset_ms=entry.clock_offset_ms,
                     received_at=entry.received_at, flags=[], supersedes=document.get("supersedes"),
                     content=document["fields"])
     db.session.add(record)

@@ -28,6 +28,9 @@ class DocumentSchema(Schema):
     version = fields.Integer(required=True, strict=True)
     fields_ = fields.Dict(required=True, data_key="fields")
     supersedes = fields.UUID(allow_none=True)
+    # The phone's IANA zone when it sealed: header `ts` is UTC, and the officer's local
+    # day and hour (Boten is UTC+7, Mohan across the line UTC+8) need the zone to be read back.
+    tz = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$"))
 
 
 class AppStateSchema(Schema):
