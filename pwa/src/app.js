@@ -5,13 +5,20 @@ import { ApiError, Unreachable, enroll } from "./api.js";
 import { el, renderForm } from "./forms.js";
 import { LANGUAGES, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
 import * as outbox from "./outbox.js";
-import { drafts, meta, reference } from "./store.js";
+import { copies, drafts, meta, privateMeta, reference } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
 import * as vault from "./vault.js";
 
 const BRAND = "Wildledger"; // a name, the same in every language
 const LOCK_AFTER_HIDDEN_MS = 5 * 60 * 1000;
-const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, leave: null };
+const RECENT_RECORDS = 5;
+const MAX_OFFICERS = 10;
+// Below this much free space (or 10 % of the quota) the officer is warned before a
+// record fails to save.
+const NEARLY_FULL_BYTES = 25 * 1024 * 1024;
+// `redraw` re-renders the screen on show in the current language, keeping what was typed;
+// `snapshot` gives the open form's draft, to keep it across an update's reload.
+const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, redraw: null, redrawing: false, snapshot: null };
 
 // -- rendering helpers ------------------------------------------------------------------
 
@@ -28,10 +35,13 @@ const refreshLive = () => document.querySelectorAll("section.live").forEach((nod
 
 const root = () => document.getElementById("app");
 
-function show(title, ...content) {
-  state.leave = null;
+/** Puts a screen up. `redraw` renders it again (after a language switch) without losing input. */
+function show(title, redraw, ...content) {
+  state.redraw = redraw;
+  state.snapshot = null;
   const heading = el("h1", { tabindex: "-1" }, title);
-  root().replaceChildren(el("main", {}, heading, banner(), ...content));
+  root().replaceChildren(el("header", { class: "top" }, heading, languagePicker()), el("main", {}, banner(), ...content));
+  if (state.redrawing) return;
   heading.focus();
   window.scrollTo(0, 0);
 }
@@ -64,12 +74,33 @@ async function switchLanguage(code) {
   await meta.put(state.db, "settings", { ...settings, language: code });
 }
 
-function languagePicker(onChange) {
-  const select = el("select", { id: "language", onchange: async () => {
-    await switchLanguage(select.value);
-    onChange();
-  } }, ...LANGUAGES.map((l) => el("option", { value: l.code, selected: l.code === language() || undefined, lang: l.tag }, l.name)));
-  return el("div", { class: "field" }, el("label", { for: "language" }, t("Language")), select);
+// Inputs outside forms (a PIN being typed) by id; forms keep theirs through `redraw`.
+const KEPT_INPUTS = "main input[id]:not([type=checkbox]), main select[id], main textarea[id]";
+
+/** Another language, at any moment: the same screen again, what was typed still there. */
+async function changeLanguage(code) {
+  const typed = [...document.querySelectorAll(KEPT_INPUTS)].map((node) => [node.id, node.value]);
+  const scroll = window.scrollY;
+  await switchLanguage(code);
+  state.redrawing = true;
+  try {
+    await state.redraw?.();
+  } finally {
+    state.redrawing = false;
+  }
+  for (const [id, value] of typed) {
+    const node = document.getElementById(id);
+    if (node && !node.value) node.value = value;
+  }
+  window.scrollTo(0, scroll);
+  document.getElementById("language")?.focus();
+  window.dispatchEvent(new Event("wl:language"));
+}
+
+function languagePicker() {
+  const select = el("select", { id: "language", onchange: () => changeLanguage(select.value) },
+    ...LANGUAGES.map((l) => el("option", { value: l.code, selected: l.code === language() || undefined, lang: l.tag }, l.name)));
+  return el("div", { class: "language" }, el("label", { for: "language" }, t("Language")), select);
 }
 
 // -- start --------------------------------------------------------------------------------
@@ -110,15 +141,14 @@ export function sync(options = {}) {
 // -- enrollment -----------------------------------------------------------------------------
 
 function notEnrolledScreen() {
-  show(BRAND,
+  show(BRAND, notEnrolledScreen,
     el("p", {}, t("This phone is not enrolled yet.")),
-    el("p", {}, t("Scan the enrollment QR code your supervisor shows you with the phone's camera.")),
-    languagePicker(notEnrolledScreen));
+    el("p", {}, t("Scan the enrollment QR code your supervisor shows you with the phone's camera.")));
 }
 
 function revokedScreen() {
   state.dataKey = null;
-  show(t("This phone was revoked"),
+  show(t("This phone was revoked"), revokedScreen,
     el("p", {}, t("Your supervisor revoked this phone. Everything the app kept on it has been erased.")),
     el("p", {}, t("To use Wildledger again, ask your supervisor for a new enrollment QR code.")));
 }
@@ -145,7 +175,7 @@ function enrollScreen(params) {
       await meta.put(state.db, "revoked", null);
       progress.textContent = t("Setting the PIN…");
       state.dataKey = await vault.setPin(state.db, pin);
-      navigator.storage?.persist?.();
+      await askPersistence();
       progress.textContent = t("Downloading forms and reference data…");
       history.replaceState(null, "", "/");
       const result = await sync({ pullAll: true });
@@ -165,7 +195,6 @@ function enrollScreen(params) {
       }
     }
   } },
-    languagePicker(() => enrollScreen(params)),
     el("p", {}, t("Choose a PIN of at least 6 digits. You will need it to open the app.")),
     ...pinInput("pin", t("New PIN"), "new-password"),
     ...pinInput("pin2", t("New PIN again"), "new-password"),
@@ -174,7 +203,7 @@ function enrollScreen(params) {
     message.textContent = text;
     message.hidden = false;
   };
-  show(t("Enroll this phone"), form);
+  show(t("Enroll this phone"), () => enrollScreen(params), form);
 }
 
 // -- PIN ------------------------------------------------------------------------------------
@@ -199,7 +228,7 @@ function newPinScreen(reason, { reset = false } = {}) {
     ...pinInput("pin", t("New PIN"), "new-password"),
     ...pinInput("pin2", t("New PIN again"), "new-password"),
     el("button", { type: "submit" }, t("Set PIN")), message);
-  show(t("Choose a new PIN"), form, syncStatus());
+  show(t("Choose a new PIN"), () => newPinScreen(reason, { reset }), form, syncStatus());
 }
 
 function unlockScreen() {
@@ -217,7 +246,7 @@ function unlockScreen() {
     button.disabled = true;
     try {
       state.dataKey = await vault.unlock(state.db, pin);
-      home();
+      await afterUnlock();
     } catch (error) {
       button.disabled = false;
       if (error instanceof vault.VaultWiped) {
@@ -230,13 +259,13 @@ function unlockScreen() {
       message.hidden = false;
     }
   } }, ...pinInput("pin", t("PIN")), button, message);
-  show(t("Unlock Wildledger"), form,
+  show(t("Unlock Wildledger"), unlockScreen, form,
     el("button", { type: "button", class: "link", onclick: forgotPinScreen }, t("Forgot your PIN?")),
-    syncStatus(), languagePicker(unlockScreen));
+    syncStatus());
 }
 
 function forgotPinScreen() {
-  show(t("Forgot your PIN?"),
+  show(t("Forgot your PIN?"), forgotPinScreen,
     el("p", {}, t("You can choose a new PIN on this phone. The drafts and the readable copies of submitted records will be erased; records already submitted still sync.")),
     el("button", { type: "button", class: "danger", onclick: () => newPinScreen(null, { reset: true }) },
       t("Erase drafts and choose a new PIN")),
@@ -284,48 +313,216 @@ function compareVersions(a, b) {
   return 0;
 }
 
+async function formTitles() {
+  const forms = await reference.all(state.db, "forms");
+  return (name) => ts([...forms.values()].find((definition) => definition?.form === name)?.title ?? name ?? "");
+}
+
+// -- storage ------------------------------------------------------------------------------------
+
+/** Persistent storage keeps the browser from evicting unsynced records when the phone runs short of space. */
+async function askPersistence() {
+  try {
+    if (!(await navigator.storage?.persisted?.())) await navigator.storage?.persist?.();
+  } catch {
+    // not every browser has the Storage API; the app works without it, at a risk it states
+  }
+}
+
+async function storageState() {
+  const storage = navigator.storage;
+  const [persisted, estimate] = await Promise.all([
+    storage?.persisted?.().catch(() => null) ?? null, storage?.estimate?.().catch(() => null) ?? null]);
+  const usage = estimate?.usage ?? null;
+  const quota = estimate?.quota ?? null;
+  const free = quota == null ? null : quota - (usage ?? 0);
+  return { persisted, usage, quota, free, nearlyFull: free != null && (free < NEARLY_FULL_BYTES || free < quota * 0.1) };
+}
+
+const formatBytes = (bytes) => new Intl.NumberFormat(languageTag(), { style: "unit", unit: "megabyte", maximumFractionDigits: 1 })
+  .format((bytes ?? 0) / 1e6);
+
+function storageNotices(storage) {
+  return [
+    storage.nearlyFull ? el("p", { class: "notice warning storage-full", role: "alert" },
+      t("Storage is nearly full: {free} left. Sync now, then free space on the phone, or new records may not be saved.", { free: formatBytes(storage.free) })) : null,
+    storage.persisted === false ? el("p", { class: "notice warning storage-not-persistent" },
+      t("The browser has not promised to keep this app's data: it may erase it when the phone runs short of space. Add Wildledger to the home screen, and sync often.")) : null,
+  ];
+}
+
+// -- screens ------------------------------------------------------------------------------------
+
+async function afterUnlock() {
+  const resume = await meta.get(state.db, "resume");
+  if (resume?.draft) {
+    await meta.remove(state.db, "resume");
+    if ((await drafts.list(state.db)).some((draft) => draft.id === resume.draft)) return openDraft(resume.draft);
+  }
+  return home();
+}
+
+/** Before an update's reload: the open form becomes a draft that reopens after unlocking. */
+export async function keepFormForUpdate() {
+  if (!state.snapshot || !state.dataKey) return;
+  await meta.put(state.db, "resume", { draft: await state.snapshot() });
+}
+
+function recordList(records, titleOf) {
+  const labels = STATE_LABELS();
+  const corrected = new Set(records.map((record) => record.supersedes).filter(Boolean));
+  return el("ul", { class: "list" }, ...records.map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
+    el("button", { type: "button", class: "row-button", onclick: () => recordScreen(record.rid) },
+      el("span", {}, titleOf(record.form)),
+      el("span", { class: "muted" }, formatTime(record.sealed_at)),
+      el("span", { class: "badge" }, labels[record.state] ?? record.state),
+      record.supersedes ? el("span", { class: "badge" }, t("Correction")) : null,
+      corrected.has(record.rid) ? el("span", { class: "badge" }, t("Corrected")) : null),
+    record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null)));
+}
+
 async function home() {
   if (!state.dataKey) return unlockScreen();
-  const forms = await latestForms();
-  const device = await meta.get(state.db, "device");
-  const titleOf = (name) => ts(forms.get(name)?.title ?? name);
+  const [forms, device, storage, titleOf] = await Promise.all([latestForms(), meta.get(state.db, "device"), storageState(), formTitles()]);
   const newButtons = [...forms.values()].map((definition) =>
     el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
   const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
     el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
       el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatTime(draft.updated_at) })))));
   const records = live(async () => {
-    const labels = STATE_LABELS();
-    const rows = (await outbox.statuses(state.db)).map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
-      el("span", {}, titleOf(record.form)),
-      el("span", { class: "muted" }, formatTime(record.sealed_at)),
-      el("span", { class: "badge" }, labels[record.state] ?? record.state),
-      record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null));
-    return [el("h2", {}, t("My records")), rows.length ? el("ul", { class: "list" }, ...rows) : el("p", { class: "muted" }, t("No records yet."))];
+    const all = await outbox.statuses(state.db);
+    return [
+      el("h2", {}, t("My records")),
+      all.length ? recordList(all.slice(0, RECENT_RECORDS), titleOf) : el("p", { class: "muted" }, t("No records yet.")),
+      all.length > RECENT_RECORDS ? el("button", { type: "button", class: "secondary", onclick: recordsScreen },
+        tn("All {n} record", "All {n} records", all.length)) : null,
+    ];
   });
-  show(BRAND,
+  show(BRAND, home,
     el("p", { class: "muted" }, nameOf(device?.agency?.names, device?.agency?.code ?? "")),
+    ...storageNotices(storage),
     forms.size ? el("div", { class: "actions" }, ...newButtons)
       : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),
     syncStatus(),
-    el("section", {}, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
+    el("section", { class: "drafts" }, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
     records,
-    languagePicker(home),
-    el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock")));
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Settings")),
+      el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
+}
+
+async function recordsScreen() {
+  if (!state.dataKey) return unlockScreen();
+  const titleOf = await formTitles();
+  const list = live(async () => {
+    const [all, status] = await Promise.all([outbox.statuses(state.db), meta.get(state.db, "sync")]);
+    return [
+      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatTime(status?.last_success) })),
+      all.length ? recordList(all, titleOf) : el("p", { class: "muted" }, t("No records yet.")),
+    ];
+  });
+  show(t("My records"), recordsScreen, list, el("button", { type: "button", class: "secondary", onclick: home }, t("Back")));
+}
+
+/** One submitted record from its PIN-encrypted local copy, and the way to correct it. */
+async function recordScreen(rid) {
+  if (!state.dataKey) return unlockScreen();
+  const [copy, all, forms] = await Promise.all([
+    copies.open(state.db, state.dataKey, rid), outbox.statuses(state.db), reference.all(state.db, "forms")]);
+  const record = all.find((r) => r.rid === rid);
+  const correction = all.find((r) => r.supersedes === rid);
+  const definition = copy ? forms.get(`${copy.form}.v${copy.version}`) : null;
+  const labels = STATE_LABELS();
+  const title = ts(definition?.title ?? record?.form ?? "");
+  const body = copy?.document && definition
+    ? [
+      el("fieldset", { class: "readonly", disabled: true }, renderForm(definition, await formContext(), copy.document.fields).element),
+      el("button", { type: "button", onclick: () => formScreen(definition, { fields: copy.document.fields, supersedes: rid }) }, t("Make a correction")),
+    ]
+    : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased some days after the store receives the record, or when the PIN is reset."))];
+  show(title, () => recordScreen(rid),
+    el("p", {}, t("Sealed {time}", { time: formatTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
+      el("span", { class: "badge" }, labels[record?.state] ?? "")),
+    record?.state === "quarantined" ? el("p", { class: "reason" }, record.message || record.code) : null,
+    correction ? el("p", { class: "notice" }, t("A later correction replaces this record."), " ",
+      el("button", { type: "button", class: "link", onclick: () => recordScreen(correction.rid) }, t("Open the correction"))) : null,
+    ...body,
+    el("button", { type: "button", class: "secondary", onclick: recordsScreen }, t("Back")));
+}
+
+async function settingsScreen() {
+  if (!state.dataKey) return unlockScreen();
+  const [device, storage] = await Promise.all([meta.get(state.db, "device"), storageState()]);
+  const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value)];
+  show(t("Settings"), settingsScreen,
+    el("h2", {}, t("This phone")),
+    el("dl", { class: "facts" },
+      ...fact(t("Agency"), nameOf(device?.agency?.names, device?.agency?.code ?? "")),
+      ...fact(t("Device"), device?.id ?? ""),
+      ...fact(t("App version"), APP_VERSION)),
+    el("h2", {}, t("Storage")),
+    el("p", {}, storage.quota == null ? t("This browser does not say how much space the app may use.")
+      : t("{used} used of {quota}", { used: formatBytes(storage.usage), quota: formatBytes(storage.quota) })),
+    storage.persisted ? el("p", {}, t("The browser has promised to keep this app's data.")) : null,
+    ...storageNotices(storage),
+    storage.persisted === false ? el("button", { type: "button", class: "secondary", onclick: async () => {
+      await askPersistence();
+      settingsScreen();
+    } }, t("Ask the browser again")) : null,
+    el("h2", {}, t("Sync")),
+    syncStatus(),
+    el("h2", {}, t("PIN")),
+    el("button", { type: "button", class: "secondary", onclick: changePinScreen }, t("Change the PIN")),
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", onclick: home }, t("Back")),
+      el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
+}
+
+function changePinScreen() {
+  const message = el("p", { class: "error", role: "alert", hidden: true });
+  const form = el("form", { novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    const fail = (text) => Object.assign(message, { textContent: text, hidden: false });
+    const [old, pin, again] = ["old-pin", "pin", "pin2"].map((id) => form.querySelector(`#${id}`).value);
+    if (!vault.validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
+    if (pin !== again) return fail(t("The two PINs are not the same."));
+    try {
+      state.dataKey = await vault.changePin(state.db, old, pin);
+    } catch (error) {
+      if (error instanceof vault.VaultWiped) return newPinScreen(t("Too many wrong PINs: the drafts on this phone were erased. Submitted records are safe and still sync."));
+      if (!(error instanceof vault.WrongPin)) throw error;
+      return fail(tn("Wrong PIN. {n} attempt left before the drafts are erased.", "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining));
+    }
+    state.notice = { text: t("The PIN was changed.") };
+    settingsScreen();
+  } },
+    ...pinInput("old-pin", t("Current PIN")),
+    ...pinInput("pin", t("New PIN"), "new-password"),
+    ...pinInput("pin2", t("New PIN again"), "new-password"),
+    el("button", { type: "submit" }, t("Change the PIN")),
+    el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Cancel")), message);
+  show(t("Change the PIN"), changePinScreen, form);
 }
 
 // -- forms ---------------------------------------------------------------------------------------
 
 async function formContext() {
   const all = async (name) => reference.all(state.db, name);
-  const [codes, species, places, crossings, agencies, device] = await Promise.all(
-    [all("codes"), all("species"), all("places"), all("crossings"), all("agencies"), meta.get(state.db, "device")]);
-  return { codes, species, places, crossings, agencies, device };
+  const [codes, species, places, crossings, agencies, device, officers] = await Promise.all(
+    [all("codes"), all("species"), all("places"), all("crossings"), all("agencies"), meta.get(state.db, "device"),
+      privateMeta.get(state.db, state.dataKey, "officers")]);
+  return { codes, species, places, crossings, agencies, device, officers: officers?.length ? officers : [device?.officer_name].filter(Boolean) };
+}
+
+async function rememberOfficer(name) {
+  if (!name) return;
+  const known = (await privateMeta.get(state.db, state.dataKey, "officers")) ?? [];
+  await privateMeta.put(state.db, state.dataKey, "officers", [name, ...known.filter((n) => n !== name)].slice(0, MAX_OFFICERS));
 }
 
 async function openDraft(id) {
   const draft = await drafts.open(state.db, state.dataKey, id);
-  const definition = (await reference.all(state.db, "forms")).get(`${draft.form}.v${draft.version}`);
+  const definition = draft && (await reference.all(state.db, "forms")).get(`${draft.form}.v${draft.version}`);
   if (!definition) {
     state.notice = { text: t("This draft's form is no longer available."), kind: "warning" };
     return home();
@@ -333,13 +530,22 @@ async function openDraft(id) {
   formScreen(definition, draft);
 }
 
+// The zone the officer lives in when sealing: the store gets UTC times plus this, so the
+// local hour is known on both sides of Boten (UTC+7) and Mohan (UTC+8).
+const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** A new record, a draft ({id, fields}) or a correction ({fields, supersedes}). */
 async function formScreen(definition, draft = null) {
   const rendered = renderForm(definition, await formContext(), draft?.fields ?? {});
   const message = el("p", { class: "error", role: "alert", hidden: true });
+  const supersedes = draft?.supersedes ?? null;
   let draftId = draft?.id ?? null;
+  const keep = async () => {
+    draftId = await drafts.save(state.db, state.dataKey, { id: draftId ?? undefined, form: definition.form, version: definition.version, fields: rendered.raw(), supersedes });
+    return draftId;
+  };
   const saveDraft = async () => {
-    const { fields } = rendered.read();
-    draftId = await drafts.save(state.db, state.dataKey, { id: draftId ?? undefined, form: definition.form, version: definition.version, fields });
+    await keep();
     state.notice = { text: t("Draft saved.") };
     home();
   };
@@ -352,21 +558,24 @@ async function formScreen(definition, draft = null) {
     }
     const [device, deviceKey, serverKeys] = await Promise.all(["device", "deviceKey", "serverKeys"].map((k) => meta.get(state.db, k)));
     const intake = serverKeys.intake.find((key) => key.current) ?? serverKeys.intake[0];
-    await outbox.enqueue(state.db, {
-      document: { form: definition.form, version: definition.version, fields },
-      deviceKey, device, intake, dataKey: state.dataKey, now: Date.now(),
-    });
+    const document = { form: definition.form, version: definition.version, fields, tz: timeZone() };
+    if (supersedes) document.supersedes = supersedes;
+    await outbox.enqueue(state.db, { document, deviceKey, device, intake, dataKey: state.dataKey, now: Date.now() });
     if (draftId) await drafts.remove(state.db, draftId);
+    await rememberOfficer(fields.reporting_officer);
     state.notice = { text: t("Sealed. The record will be sent at the next sync.") };
     registerBackgroundSync();
     home();
     sync();
   };
-  show(ts(definition.title), rendered.element, message,
+  show(ts(definition.title), () => formScreen(definition, { id: draftId, fields: rendered.raw(), supersedes }),
+    supersedes ? el("p", { class: "notice" }, t("This is a correction. The store keeps the earlier record and shows this one in its place.")) : null,
+    rendered.element, message,
     el("div", { class: "actions sticky" },
       el("button", { type: "button", onclick: submit }, t("Submit")),
       el("button", { type: "button", class: "secondary", onclick: saveDraft }, t("Save draft")),
       el("button", { type: "button", class: "secondary", onclick: home }, t("Cancel"))));
+  state.snapshot = keep;
 }
 
 async function registerBackgroundSync() {

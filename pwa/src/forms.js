@@ -1,6 +1,8 @@
 // Renders a form from the server's form definition (DESIGN §4) and reads it back into
 // the `fields` object the server's schema for that form version validates.
 import { language, nameOf, t, ts } from "./i18n.js";
+import { formatDecimal, formatMoney, parseDecimal, parseMoney } from "./numbers.js";
+import { search, speciesIndex } from "./search.js";
 
 let serial = 0;
 const nextId = () => `f${++serial}`;
@@ -58,19 +60,59 @@ function selectFor(field, ctx, id, value) {
   return select;
 }
 
-function speciesList(ctx, form) {
-  let list = form.querySelector("datalist#species-list");
-  if (!list) {
-    list = el("datalist", { id: "species-list" });
-    for (const item of ctx.species.values()) {
-      if (item?.scientific_name) list.append(el("option", { value: item.key, label: nameOf(item.names, item.key) }));
+const speciesLabel = (item) => `${nameOf(item.names, item.key)} — ${item.scientific_name ?? item.key}`;
+
+/**
+ * A species field: the officer types any name of the species (scientific, common or trade
+ * name, in any of our languages, with or without diacritics) and picks from the matches.
+ * The value is the species key, or the text as typed when the officer cannot tell.
+ */
+function speciesPicker(field, ctx, id, value) {
+  ctx.speciesIndex ??= speciesIndex(ctx.species);
+  const known = (text) => {
+    const lower = text.trim().toLowerCase();
+    return [...ctx.species.values()].find((item) => item?.key && (item.key.toLowerCase() === lower
+      || item.scientific_name?.toLowerCase() === lower)) ?? null;
+  };
+  let chosen = value ? known(value) : null;
+  const listId = `${id}-options`;
+  const input = el("input", { id, name: field.name, type: "text", role: "combobox", autocomplete: "off",
+    "aria-autocomplete": "list", "aria-expanded": "false", "aria-controls": listId,
+    value: chosen ? speciesLabel(chosen) : value ?? "" });
+  const list = el("ul", { id: listId, role: "listbox", class: "options", hidden: true });
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+  };
+  const choose = (item) => {
+    chosen = item;
+    input.value = speciesLabel(item);
+    close();
+    input.focus();
+  };
+  input.addEventListener("input", () => {
+    chosen = null;
+    const matches = search(ctx.speciesIndex, input.value, { language: language(), limit: 8 });
+    list.replaceChildren(...matches.map(({ item, matched }) => el("li", { role: "option" },
+      el("button", { type: "button", class: "option", onclick: () => choose(item) },
+        el("span", {}, nameOf(item.names, item.key)),
+        el("i", { class: "muted", lang: "la" }, item.scientific_name ?? item.key),
+        matched !== nameOf(item.names) && matched !== item.scientific_name ? el("span", { class: "muted" }, `“${matched}”`) : null))));
+    list.hidden = !matches.length;
+    input.setAttribute("aria-expanded", String(!list.hidden));
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+    if (event.key === "ArrowDown" && !list.hidden) {
+      event.preventDefault();
+      list.querySelector("button")?.focus();
     }
-    form.append(list);
-  }
-  return list.id;
+  });
+  const current = () => chosen?.key ?? known(input.value)?.key ?? input.value.trim();
+  return { input, extra: list, current };
 }
 
-function inputFor(field, ctx, id, value, form) {
+function inputFor(field, ctx, id, value) {
   const common = { id, name: field.name, required: field.required || undefined };
   switch (field.type) {
     case "code": case "agency": case "place": case "crossing":
@@ -79,18 +121,21 @@ function inputFor(field, ctx, id, value, form) {
       // A required date (the day of a seizure) is most often today, on the phone's calendar.
       return el("input", { ...common, type: "date", value: value ?? (field.required ? localToday() : "") });
     case "decimal":
-      return el("input", { ...common, type: "text", inputmode: "decimal", autocomplete: "off", value: value ?? "" });
+      return el("input", { ...common, type: "text", inputmode: "decimal", autocomplete: "off", value: shownNumber(value) });
     case "integer":
-      return el("input", { ...common, type: "text", inputmode: "numeric", autocomplete: "off", value: value ?? "" });
+      return el("input", { ...common, type: "text", inputmode: "numeric", autocomplete: "off", value: shownNumber(value) });
     case "boolean":
       return el("input", { ...common, type: "checkbox", checked: value === true });
     case "phone":
       return el("input", { ...common, type: "tel", autocomplete: "off", value: value ?? "" });
     case "url":
       return el("input", { ...common, type: "url", autocomplete: "off", value: value ?? "" });
-    case "species":
-      return el("input", { ...common, type: "text", autocomplete: "off", list: speciesList(ctx, form), value: value ?? "" });
     default:
+      if (field.name === "reporting_officer" && ctx.officers?.length) {
+        // Phones are shared at border posts: the names used on this phone are offered.
+        return el("input", { ...common, type: "text", autocomplete: "off", maxlength: field.max_length, list: "officers",
+          value: value ?? ctx.officers[0] });
+      }
       if ((field.max_length ?? 0) > 1000) return el("textarea", { ...common, rows: 5, maxlength: field.max_length }, value ?? "");
       return el("input", { ...common, type: "text", autocomplete: "off", maxlength: field.max_length, value: value ?? "" });
   }
@@ -104,16 +149,24 @@ function localToday() {
 const labelText = (field) => ts(field.label) + (field.required ? " *" : "");
 
 /** A scalar field: its row in the form and a reader giving {value} or {error}. */
-function scalar(field, ctx, value, form) {
+function scalar(field, ctx, value) {
   const id = nextId();
-  const input = inputFor(field, ctx, id, value, form);
+  const picker = field.type === "species" ? speciesPicker(field, ctx, id, value) : null;
+  const input = picker?.input ?? inputFor(field, ctx, id, value);
   const error = el("p", { class: "error", id: `${id}-error`, role: "alert", hidden: true });
   input.setAttribute("aria-describedby", error.id);
-  const row = el("div", { class: `field field-${field.type}` }, el("label", { for: id }, labelText(field)), input, error);
+  const row = el("div", { class: `field field-${field.type}` }, el("label", { for: id }, labelText(field)), input, picker?.extra, error);
+  const raw = () => {
+    if (picker) return picker.current() || undefined;
+    if (field.type === "boolean") return input.checked || undefined;
+    // A number is kept by its meaning, so "1.500" typed in English is not read as 1500 in Vietnamese.
+    if (field.type === "decimal" || field.type === "integer") return parseDecimal(input.value, language()) ?? (input.value || undefined);
+    return input.value || undefined;
+  };
   const read = () => {
     error.hidden = true;
     input.removeAttribute("aria-invalid");
-    const result = parseValue(field, input);
+    const result = picker ? { value: picker.current() || undefined } : parseValue(field, input);
     if (result.error) {
       error.textContent = result.error;
       error.hidden = false;
@@ -121,21 +174,20 @@ function scalar(field, ctx, value, form) {
     }
     return result;
   };
-  return { node: row, read, focus: () => input.focus() };
+  return { node: row, read, raw, input, focus: () => input.focus() };
 }
 
-function parseNumber(text) {
-  // 2,5 and 2.5 both mean two and a half; thousands separators are for part 2's locale formats
-  const normal = /^-?\d+,\d+$/.test(text) ? text.replace(",", ".") : text;
-  return /^-?\d+(\.\d+)?$/.test(normal) ? normal : null;
-}
+// Numbers travel canonical ("2.5", "25000000") and are shown the officer's way ("2,5",
+// "25.000.000" in Vietnamese); text that is not a number yet stays as typed.
+const CANONICAL = /^\d+(\.\d+)?$/;
+const shownNumber = (value) => (value == null ? "" : CANONICAL.test(String(value)) ? formatDecimal(String(value), language()) : String(value));
 
 function parseValue(field, input) {
   if (field.type === "boolean") return { value: input.checked || undefined };
   const text = input.value.trim();
   if (!text) return {};
   if (field.type === "decimal" || field.type === "integer") {
-    const number = parseNumber(text);
+    const number = parseDecimal(text, language());
     if (number === null || (field.type === "integer" && number.includes("."))) {
       return { error: field.type === "integer" ? t("Enter a whole number.") : t("Enter a number.") };
     }
@@ -153,8 +205,8 @@ const empty = (value) => value === undefined || (typeof value === "object" && !A
   || (Array.isArray(value) && !value.length);
 
 /** An object's fields side by side; a reader giving the object, or nothing when all empty. */
-function object(fields, ctx, values, form) {
-  const parts = fields.map((field) => ({ field, part: build(field, ctx, values?.[field.name], form) }));
+function object(fields, ctx, values) {
+  const parts = fields.map((field) => ({ field, part: build(field, ctx, values?.[field.name]) }));
   // `always`: check required fields even when nothing was typed (the form itself and
   // required objects); an optional object (a GPS fix, a value) is checked only once begun.
   const read = (errors, always = false) => {
@@ -179,7 +231,65 @@ function object(fields, ctx, values, form) {
     }
     return { value: out };
   };
-  return { nodes: parts.map(({ part }) => part.node), read, focus: () => parts[0]?.part.focus() };
+  // What is on screen, unchecked and as typed: survives a language switch or a reload.
+  const raw = () => Object.fromEntries(parts.map(({ field, part }) => [field.name, part.raw()]).filter(([, v]) => !empty(v)));
+  const named = (name) => parts.find(({ field }) => field.name === name)?.part;
+  const nodes = parts.map(({ part }) => part.node);
+  const gps = named("lat") && named("lon") ? positionButton(named, ctx) : null;
+  if (gps) nodes.unshift(gps);
+  for (const { field } of parts) {
+    if (field.codes === "currencies" && field.required_when) moneyPreview(named(field.required_when.field), named(field.name), ctx);
+  }
+  return { nodes, read, raw, focus: () => parts[0]?.part.focus() };
+}
+
+const DEFAULT_CURRENCY = { VN: "VND", LA: "LAK", CN: "CNY", TH: "THB", KH: "KHR", MM: "MMK" };
+
+/** Money as the officer reads it ("25.000.000 ₫"), under the amount; a symbol typed with the amount picks the currency. */
+function moneyPreview(amount, currency, ctx) {
+  if (!amount?.input || !currency?.input) return;
+  const shown = el("output", { class: "muted", for: amount.input.id });
+  amount.input.after(shown);
+  const update = () => {
+    const typed = parseMoney(amount.input.value, language());
+    if (typed.amount && !currency.input.value) {
+      const code = typed.currency ?? DEFAULT_CURRENCY[ctx.device?.agency?.country];
+      if (code && [...currency.input.options].some((o) => o.value === code)) currency.input.value = code;
+    }
+    shown.textContent = typed.amount && currency.input.value ? formatMoney(typed.amount, currency.input.value, language()) : "";
+  };
+  amount.input.addEventListener("input", update);
+  currency.input.addEventListener("change", update);
+  update();
+}
+
+/** "Use my position": fills latitude, longitude and accuracy from the phone's GPS. */
+function positionButton(named, ctx) {
+  const status = el("p", { class: "muted", role: "status" });
+  const set = (name, value) => {
+    const part = named(name);
+    if (part?.input) part.input.value = formatDecimal(value, language());
+  };
+  const button = el("button", { type: "button", class: "secondary", onclick: () => {
+    if (!navigator.geolocation) {
+      status.textContent = t("This phone cannot give a position. Type the place instead.");
+      return;
+    }
+    status.textContent = t("Finding the position…");
+    button.disabled = true;
+    navigator.geolocation.getCurrentPosition((position) => {
+      const { latitude, longitude, accuracy } = position.coords;
+      set("lat", latitude.toFixed(6));
+      set("lon", longitude.toFixed(6));
+      set("accuracy_m", String(Math.round(accuracy)));
+      status.textContent = t("Position found, accurate to {metres} m.", { metres: formatDecimal(String(Math.round(accuracy)), language()) });
+      button.disabled = false;
+    }, () => {
+      status.textContent = t("No position. Type the place, or try again in the open.");
+      button.disabled = false;
+    }, { enableHighAccuracy: true, timeout: 30_000, maximumAge: 60_000 });
+  } }, t("Use my position"));
+  return el("div", { class: "position" }, button, status);
 }
 
 function withRequiredMark(part) {
@@ -191,14 +301,14 @@ function withRequiredMark(part) {
   return part;
 }
 
-function build(field, ctx, value, form) {
+function build(field, ctx, value) {
   if (field.type === "object") {
-    const inner = object(field.fields, ctx, value, form);
+    const inner = object(field.fields, ctx, value);
     const node = el("fieldset", { class: "object" }, el("legend", {}, labelText(field)), ...inner.nodes);
     const error = el("p", { class: "error", role: "alert", hidden: true });
     node.append(error);
     return {
-      node, focus: inner.focus,
+      node, focus: inner.focus, raw: inner.raw,
       read: (errors) => inner.read(errors, field.required),
       markRequired: () => {
         error.textContent = t("Required.");
@@ -206,19 +316,19 @@ function build(field, ctx, value, form) {
       },
     };
   }
-  if (field.type === "group") return group(field, ctx, value, form);
-  return withRequiredMark(scalar(field, ctx, value, form));
+  if (field.type === "group") return group(field, ctx, value);
+  return withRequiredMark(scalar(field, ctx, value));
 }
 
 /** Repeated rows (items, suspects, vehicles…) with add and remove. */
-function group(field, ctx, values, form) {
+function group(field, ctx, values) {
   const rows = [];
   const list = el("div", { class: "rows" });
   const legendOf = (i) => `${ts(field.label)} ${i + 1}`;
   const renumber = () => rows.forEach((row, i) => (row.legend.textContent = legendOf(i)));
   const error = el("p", { class: "error", role: "alert", hidden: true });
   const addRow = (rowValues) => {
-    const inner = object(field.fields, ctx, rowValues, form);
+    const inner = object(field.fields, ctx, rowValues);
     const legend = el("legend", {}, legendOf(rows.length));
     const row = { inner, legend };
     const remove = el("button", { type: "button", class: "secondary", onclick: () => {
@@ -239,6 +349,8 @@ function group(field, ctx, values, form) {
   const node = el("fieldset", { class: "group" }, el("legend", {}, labelText(field)), list, add, error);
   return {
     node, readsOwnErrors: true, focus: () => add.focus(),
+    // Every row, empty ones too, so the screen comes back as it was.
+    raw: () => rows.map((row) => row.inner.raw()),
     read: (errors) => {
       error.hidden = true;
       const value = rows.map((row) => row.inner.read(errors).value).filter((v) => !empty(v));
@@ -253,15 +365,19 @@ function group(field, ctx, values, form) {
 }
 
 /**
- * The form for a definition, filled with `values` (a draft) if given. `read()` gives
- * {fields, errors}; the first error is focused so the officer sees what is missing.
+ * The form for a definition, filled with `values` if given (a draft, a snapshot, or a
+ * submitted record being corrected).
+ * `read()` gives {fields, errors} and focuses the first error so the officer sees what
+ * is missing; `raw()` gives what is on screen, unchecked.
  */
 export function renderForm(definition, ctx, values = {}) {
   const form = el("form", { class: "record-form", novalidate: true });
-  const root = object(definition.fields, ctx, values, form);
-  form.prepend(...root.nodes);
+  const root = object(definition.fields, ctx, values);
+  form.append(...root.nodes);
+  if (ctx.officers?.length) form.append(el("datalist", { id: "officers" }, ...ctx.officers.map((name) => el("option", { value: name }))));
   return {
     element: form,
+    raw: root.raw,
     read() {
       const errors = [];
       const fields = root.read(errors, true).value;

@@ -1,6 +1,6 @@
 // Boot: open the database, show the first screen, then wire the sync triggers and the
 // service worker. Sync never waits for the PIN.
-import { start, sync } from "./app.js";
+import { keepFormForUpdate, start, sync } from "./app.js";
 import { openDatabase } from "./db.js";
 import { t } from "./i18n.js";
 
@@ -13,17 +13,25 @@ async function registerWorker() {
   // Updates are offered, never forced: a waiting worker takes over only when the
   // officer chooses to reload, so nothing half-typed is lost.
   let requested = false;
-  const offer = (worker) => {
-    const bar = document.getElementById("update");
+  let waiting = null;
+  const bar = document.getElementById("update");
+  const render = () => {
+    if (!waiting) return;
     bar.replaceChildren(
       Object.assign(document.createElement("span"), { textContent: t("A new version of the app is ready.") }),
       Object.assign(document.createElement("button"), { type: "button", textContent: t("Reload to update"),
-        onclick: () => {
+        onclick: async () => {
           requested = true;
-          worker.postMessage({ type: "skip-waiting" });
+          await keepFormForUpdate(); // the form being typed reopens after the reload
+          waiting.postMessage({ type: "skip-waiting" });
         } }));
     bar.hidden = false;
   };
+  const offer = (worker) => {
+    waiting = worker;
+    render();
+  };
+  addEventListener("wl:language", render);
   if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
   registration.addEventListener("updatefound", () => {
     const worker = registration.installing;

@@ -124,7 +124,7 @@ export async function applyReceipts(db, entries, answer, now = Date.now()) {
 
 /**
  * "My records", newest (highest seq) first: {rid, form, seq, sealed_at, state, code,
- * message, receipt_at}, state one of waiting | sent | accepted | quarantined.
+ * message, receipt_at, supersedes}, state one of waiting | sent | accepted | quarantined.
  */
 export async function statuses(db) {
   const [outbox, receipts, kept] = await tx(db, ["outbox", "receipts", "copies"], "readonly", (s) =>
@@ -140,6 +140,7 @@ export async function statuses(db) {
       code: null,
       message: null,
       receipt_at: null,
+      supersedes: copyOf.get(entry.rid)?.supersedes ?? null,
     })),
     ...receipts.map((receipt) => ({
       rid: receipt.rid,
@@ -150,6 +151,7 @@ export async function statuses(db) {
       code: receipt.code,
       message: receipt.message,
       receipt_at: receipt.received_at,
+      supersedes: copyOf.get(receipt.rid)?.supersedes ?? null,
     })),
   ];
   return rows.sort((a, b) => b.seq - a.seq);

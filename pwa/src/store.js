@@ -3,8 +3,9 @@
 // (DESIGN §2): drafts and local copies keep only ids, form names, numbers and times
 // in the clear. The aad binds each blob to its row, so blobs cannot be swapped.
 //
-//   meta         device, deviceKey, serverKeys, seq, clock, vault, settings, sync
-//   drafts       {id, form, version, created_at, updated_at, blob}
+//   meta         device, deviceKey, serverKeys, seq, clock, vault, settings, sync, resume,
+//                private:<name> (encrypted, privateMeta)
+//   drafts       {id, form, version, supersedes, created_at, updated_at, blob}
 //   outbox       {rid, seq, form, envelope:{h,ct,sig}, bytes, sealed_at, sent_at}   (outbox.js)
 //   receipts     {rid, seq, status, code, message, env_sha256, log_index, received_at}
 //   copies       {rid, form, version, seq, sealed_at, receipt_at, supersedes, blob}
@@ -22,16 +23,30 @@ export const meta = {
   remove: (db, key) => tx(db, "meta", "readwrite", (s) => void s.meta.delete(key)),
 };
 
+const PRIVATE = "private:";
+const privateAad = (name) => `meta:${name}`;
+
+/** Small values the officer typed that outlive a form (the names of the officers using this phone), under the PIN key. */
+export const privateMeta = {
+  async get(db, dataKey, name) {
+    const blob = await meta.get(db, PRIVATE + name);
+    return blob ? decryptJSON(dataKey, blob, privateAad(name)) : null;
+  },
+  async put(db, dataKey, name, value) {
+    await meta.put(db, PRIVATE + name, await encryptJSON(dataKey, value, privateAad(name)));
+  },
+};
+
 const draftAad = (id) => `draft:${id}`;
 const draftMeta = ({ blob, ...rest }) => rest;
 
 export const drafts = {
   /** Encrypts and saves; returns the id (a new one when none is given). */
-  async save(db, dataKey, { id = uuid(), form, version, fields }, now = Date.now()) {
+  async save(db, dataKey, { id = uuid(), form, version, fields, supersedes = null }, now = Date.now()) {
     const blob = await encryptJSON(dataKey, fields, draftAad(id));
     await tx(db, "drafts", "readwrite", async (s) => {
       const old = await req(s.drafts.get(id));
-      s.drafts.put({ id, form, version, created_at: old?.created_at ?? now, updated_at: now, blob });
+      s.drafts.put({ id, form, version, supersedes, created_at: old?.created_at ?? now, updated_at: now, blob });
     });
     return id;
   },
@@ -171,6 +186,7 @@ export function wipeSecrets(db) {
   return tx(db, ["drafts", "copies", "meta"], "readwrite", async (s) => {
     s.drafts.clear();
     s.meta.delete("vault");
+    s.meta.delete(IDBKeyRange.bound(PRIVATE, `${PRIVATE}\uffff`));
     await nullBlobs(s.copies, () => true);
   }, STRICT);
 }

@@ -210,8 +210,8 @@ describe("statuses", () => {
     const [first, second] = await sealMany(2);
     await markSent(db, [first], 1_764_000_100_000);
     expect(await statuses(db)).toEqual([
-      { rid: second, form: "seizure", seq: 2, sealed_at: 1_764_000_000_001, state: "waiting", code: null, message: null, receipt_at: null },
-      { rid: first, form: "seizure", seq: 1, sealed_at: 1_764_000_000_000, state: "sent", code: null, message: null, receipt_at: null },
+      { rid: second, form: "seizure", seq: 2, sealed_at: 1_764_000_000_001, state: "waiting", code: null, message: null, receipt_at: null, supersedes: null },
+      { rid: first, form: "seizure", seq: 1, sealed_at: 1_764_000_000_000, state: "sent", code: null, message: null, receipt_at: null, supersedes: null },
     ]);
     expect(await pendingCount(db)).toBe(2);
   });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { applyReceipts, enqueue, nextBatch, pendingCount } from "../src/outbox.js";
-import { copies, drafts, meta, reference, wipeAll, wipeSecrets } from "../src/store.js";
+import { copies, drafts, meta, privateMeta, reference, wipeAll, wipeSecrets } from "../src/store.js";
 import { setPin } from "../src/vault.js";
 import { b64d, b64e, envelopeDigest, newDataKey } from "../src/crypto.js";
 import { FAST, dump, enrolled, findString, freshDb, seizure, spyTransactions } from "./helpers.js";
@@ -28,8 +28,8 @@ describe("drafts", () => {
   it("saves, lists metadata only, opens, updates and removes", async () => {
     const { form, version, fields } = seizure();
     const id = await drafts.save(db, dataKey, { form, version, fields }, 1000);
-    expect(await drafts.list(db)).toEqual([{ id, form, version, created_at: 1000, updated_at: 1000 }]);
-    expect(await drafts.open(db, dataKey, id)).toEqual({ id, form, version, created_at: 1000, updated_at: 1000, fields });
+    expect(await drafts.list(db)).toEqual([{ id, form, version, supersedes: null, created_at: 1000, updated_at: 1000 }]);
+    expect(await drafts.open(db, dataKey, id)).toEqual({ id, form, version, supersedes: null, created_at: 1000, updated_at: 1000, fields });
 
     await drafts.save(db, dataKey, { id, form, version, fields: { ...fields, date: "2026-11-21" } }, 2000);
     expect((await drafts.open(db, dataKey, id)).fields.date).toBe("2026-11-21");
@@ -50,6 +50,19 @@ describe("drafts", () => {
       t.oncomplete = resolve;
     });
     await expect(drafts.open(db, dataKey, "elsewhere")).rejects.toThrow();
+  });
+});
+
+describe("privateMeta", () => {
+  it("keeps names the officer typed encrypted, and a PIN reset erases them", async () => {
+    await privateMeta.put(db, dataKey, "officers", ["Lê Văn Tám", "ສົມສັກ"]);
+    expect(await privateMeta.get(db, dataKey, "officers")).toEqual(["Lê Văn Tám", "ສົມສັກ"]);
+    expect(findString(await dump(db), "Lê Văn Tám")).toEqual([]);
+    await expect(privateMeta.get(db, await newDataKey(), "officers")).rejects.toThrow();
+    await meta.put(db, "settings", { language: "lo" });
+    await wipeSecrets(db);
+    expect(await meta.get(db, "private:officers")).toBeUndefined();
+    expect(await meta.get(db, "settings")).toEqual({ language: "lo" });
   });
 });
 

@@ -114,7 +114,7 @@ def test_1_enroll_then_record_offline_and_keep_a_draft_across_a_restart(station,
     unlock(page, PIN, ui)
     assert record_state(page, ui, "Waiting").count() == 1
     page.get_by_role("list").filter(has_text=label("Seizure")).first.wait_for()
-    page.locator("li").filter(has=page.get_by_role("button")).filter(has_text=label("Seizure")).get_by_role("button").click()
+    page.locator("section.drafts li").filter(has_text=label("Seizure")).get_by_role("button").click()
     assert field(page, label("Reporting officer")).input_value() == TYPED["draft_officer"]
     assert field(page, label("Narrative")).input_value() == TYPED["draft_narrative"]
     page.get_by_role("button", name=ui("Cancel")).click()
