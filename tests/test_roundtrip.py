@@ -116,3 +116,15 @@ def test_a_time_zone_that_is_not_an_iana_name_is_quarantined(app, device):
     [receipt] = device.sync()
     assert (receipt["status"], receipt["code"]) == ("quarantined", "malformed_envelope")
     assert counts(app) == {"ledger": 1, "records": 0, "quarantine": 1}
+
+
+def test_each_push_keeps_what_the_phone_says_about_itself(app, device):
+    from server.devices.models import Device
+
+    device.seal(SEIZURE)
+    state = {"version": "0.2.0", "storage_persistent": False, "storage_usage": 3_200_000, "storage_quota": 40_000_000}
+    [receipt] = device.push(app=state)["receipts"]
+    assert receipt["status"] == "accepted"
+    with app.app_context():
+        phone = db.session.get(Device, device.device_id)
+        assert phone.app_state == state and phone.app_state_at is not None

@@ -145,10 +145,11 @@ class SimulatedDevice:
         _kid, _, signature = value.partition(".")
         crypto.verify(self.signing_key, crypto.response_message(answer.body), crypto.b64d(signature))
 
-    def push(self, rids=None):
-        """Push these outbox records (default: all, in order) in one batch."""
+    def push(self, rids=None, app=None):
+        """Push these outbox records (default: all, in order) in one batch, with what the
+        phone says about itself (`app`: version, storage) if given."""
         rids = list(self.outbox) if rids is None else rids
-        body = _compact({"records": [self.outbox[rid] for rid in rids]})
+        body = _compact({"records": [self.outbox[rid] for rid in rids], **({"app": app} if app else {})})
         answer = self.post_signed(self.PUSH, body)
         if answer.status != 200:
             raise DeviceError(answer)

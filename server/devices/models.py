@@ -1,4 +1,5 @@
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     Integer,
@@ -24,6 +25,10 @@ class Device(db.Model):
     revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[object | None] = mapped_column(UTCDateTime)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # What the phone last said about itself with a push (app version, persistent storage,
+    # storage estimate): the supervisor sees a phone about to run out of space or out of date.
+    app_state: Mapped[dict | None] = mapped_column(JSON)
+    app_state_at: Mapped[object | None] = mapped_column(UTCDateTime)
     agency: Mapped[Agency] = relationship()
 
     @property
