@@ -3,7 +3,8 @@
 import * as crypto from "./crypto.js";
 import { ApiError, Unreachable, enroll } from "./api.js";
 import { el, renderForm } from "./forms.js";
-import { LANGUAGES, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
+import { LANGUAGES, formatDateTime, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
+import { formatDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
 import { copies, drafts, meta, privateMeta, reference } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
@@ -53,7 +54,6 @@ function banner() {
   return node;
 }
 
-const formatTime = (ms) => (ms ? new Intl.DateTimeFormat(languageTag(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms)) : "—");
 
 function pinInput(id, labelText, autocomplete = "current-password") {
   return [
@@ -281,7 +281,7 @@ function syncStatus() {
     const [pending, status] = await Promise.all([outbox.pendingCount(state.db), meta.get(state.db, "sync")]);
     return [
       el("p", {}, pending ? tn("{n} record waiting to sync", "{n} records waiting to sync", pending) : t("Nothing waiting to sync")),
-      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatTime(status?.last_success) })),
+      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
       status?.last_error && status.last_attempt > (status.last_success ?? 0)
         ? el("p", { class: "muted" }, t("The last attempt failed; the app will try again.")) : null,
       el("button", { type: "button", class: "secondary", disabled: state.syncing || undefined, onclick: async () => {
@@ -339,8 +339,7 @@ async function storageState() {
   return { persisted, usage, quota, free, nearlyFull: free != null && (free < NEARLY_FULL_BYTES || free < quota * 0.1) };
 }
 
-const formatBytes = (bytes) => new Intl.NumberFormat(languageTag(), { style: "unit", unit: "megabyte", maximumFractionDigits: 1 })
-  .format((bytes ?? 0) / 1e6);
+const formatBytes = (bytes) => `${formatDecimal(String(Math.round((bytes ?? 0) / 1e5) / 10), language())} MB`;
 
 function storageNotices(storage) {
   return [
@@ -374,7 +373,7 @@ function recordList(records, titleOf) {
   return el("ul", { class: "list" }, ...records.map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
     el("button", { type: "button", class: "row-button", onclick: () => recordScreen(record.rid) },
       el("span", {}, titleOf(record.form)),
-      el("span", { class: "muted" }, formatTime(record.sealed_at)),
+      el("span", { class: "muted" }, formatDateTime(record.sealed_at)),
       el("span", { class: "badge" }, labels[record.state] ?? record.state),
       record.supersedes ? el("span", { class: "badge" }, t("Correction")) : null,
       corrected.has(record.rid) ? el("span", { class: "badge" }, t("Corrected")) : null),
@@ -388,7 +387,7 @@ async function home() {
     el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
   const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
     el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
-      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatTime(draft.updated_at) })))));
+      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatDateTime(draft.updated_at) })))));
   const records = live(async () => {
     const all = await outbox.statuses(state.db);
     return [
@@ -407,6 +406,7 @@ async function home() {
     el("section", { class: "drafts" }, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
     records,
     el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", onclick: recordsScreen }, t("My records")),
       el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Settings")),
       el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
 }
@@ -417,7 +417,7 @@ async function recordsScreen() {
   const list = live(async () => {
     const [all, status] = await Promise.all([outbox.statuses(state.db), meta.get(state.db, "sync")]);
     return [
-      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatTime(status?.last_success) })),
+      el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
       all.length ? recordList(all, titleOf) : el("p", { class: "muted" }, t("No records yet.")),
     ];
   });
@@ -441,7 +441,7 @@ async function recordScreen(rid) {
     ]
     : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased some days after the store receives the record, or when the PIN is reset."))];
   show(title, () => recordScreen(rid),
-    el("p", {}, t("Sealed {time}", { time: formatTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
+    el("p", {}, t("Sealed {time}", { time: formatDateTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
       el("span", { class: "badge" }, labels[record?.state] ?? "")),
     record?.state === "quarantined" ? el("p", { class: "reason" }, record.message || record.code) : null,
     correction ? el("p", { class: "notice" }, t("A later correction replaces this record."), " ",

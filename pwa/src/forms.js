@@ -93,19 +93,40 @@ function speciesPicker(field, ctx, id, value) {
   input.addEventListener("input", () => {
     chosen = null;
     const matches = search(ctx.speciesIndex, input.value, { language: language(), limit: 8 });
-    list.replaceChildren(...matches.map(({ item, matched }) => el("li", { role: "option" },
-      el("button", { type: "button", class: "option", onclick: () => choose(item) },
-        el("span", {}, nameOf(item.names, item.key)),
-        el("i", { class: "muted", lang: "la" }, item.scientific_name ?? item.key),
-        matched !== nameOf(item.names) && matched !== item.scientific_name ? el("span", { class: "muted" }, `“${matched}”`) : null))));
+    list.replaceChildren(...matches.map(({ item, matched }) => el("li", { role: "option", tabindex: "-1", class: "option",
+      "aria-selected": "false", onclick: () => choose(item), onkeydown: (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          choose(item);
+        }
+      } },
+    el("span", {}, nameOf(item.names, item.key)),
+    el("i", { class: "muted", lang: "la" }, item.scientific_name ?? item.key),
+    matched !== nameOf(item.names) && matched !== item.scientific_name ? el("span", { class: "muted" }, `“${matched}”`) : null)));
     list.hidden = !matches.length;
     input.setAttribute("aria-expanded", String(!list.hidden));
   });
+  // Arrow keys walk the matches; Escape closes them.
+  const move = (from, step) => {
+    const options = [...list.children];
+    const next = options[options.indexOf(from) + step];
+    if (next) next.focus();
+    else if (step < 0) input.focus();
+  };
   input.addEventListener("keydown", (event) => {
     if (event.key === "Escape") close();
     if (event.key === "ArrowDown" && !list.hidden) {
       event.preventDefault();
-      list.querySelector("button")?.focus();
+      list.firstElementChild?.focus();
+    }
+  });
+  list.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      move(event.target.closest("li"), event.key === "ArrowDown" ? 1 : -1);
+    } else if (event.key === "Escape") {
+      close();
+      input.focus();
     }
   });
   const current = () => chosen?.key ?? known(input.value)?.key ?? input.value.trim();
@@ -279,8 +300,9 @@ function positionButton(named, ctx) {
     button.disabled = true;
     navigator.geolocation.getCurrentPosition((position) => {
       const { latitude, longitude, accuracy } = position.coords;
-      set("lat", latitude.toFixed(6));
-      set("lon", longitude.toFixed(6));
+      // Six decimals are about 10 cm: finer than any phone's fix.
+      set("lat", String(Number(latitude.toFixed(6))));
+      set("lon", String(Number(longitude.toFixed(6))));
       set("accuracy_m", String(Math.round(accuracy)));
       status.textContent = t("Position found, accurate to {metres} m.", { metres: formatDecimal(String(Math.round(accuracy)), language()) });
       button.disabled = false;

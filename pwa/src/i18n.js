@@ -59,3 +59,18 @@ export const ts = (msgid) => serverMessages[msgid] || msgid;
 
 /** A reference item's name in the current language. */
 export const nameOf = (names, fallback = "") => names?.[current] || names?.en || fallback;
+
+/**
+ * A moment as the officer reads it. Where the browser lacks the language's calendar names
+ * (Chromium has no Lao: it would write "Nov 28, 2026"), day/month/year in figures, as Lao
+ * forms write dates, rather than English month names.
+ */
+export function formatDateTime(ms) {
+  if (!ms) return "—";
+  const tag = languageTag();
+  const known = Intl.DateTimeFormat.supportedLocalesOf(tag).length > 0;
+  const format = known
+    ? new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" })
+    : new Intl.DateTimeFormat("en-GB", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  return format.format(new Date(ms));
+}

@@ -6,17 +6,31 @@ import { tagOf } from "./languages.js";
 
 const separatorCache = new Map();
 
-// From ICU rather than a table of our own, so a language added to languages.js brings
-// its conventions with it.
+// From ICU where the browser has the language, so a language added to languages.js brings
+// its conventions with it. Chromium's ICU data lacks Lao (Intl falls back to en-US and would
+// show "12,345.6" to a Lao officer): for a language the browser lacks, CLDR's separators.
+const CLDR = { lo: { decimal: ",", group: "." } };
+const browserHas = (code) => Intl.NumberFormat.supportedLocalesOf(tagOf(code)).length > 0;
+
 export function separators(code) {
   let found = separatorCache.get(code);
   if (!found) {
-    const parts = new Intl.NumberFormat(tagOf(code)).formatToParts(12345.6);
-    const part = (type, fallback) => parts.find((p) => p.type === type)?.value ?? fallback;
-    found = Object.freeze({ decimal: part("decimal", "."), group: part("group", ",") });
+    if (!browserHas(code) && CLDR[code]) {
+      found = Object.freeze({ ...CLDR[code] });
+    } else {
+      const parts = new Intl.NumberFormat(tagOf(code)).formatToParts(12345.6);
+      const part = (type, fallback) => parts.find((p) => p.type === type)?.value ?? fallback;
+      found = Object.freeze({ decimal: part("decimal", "."), group: part("group", ",") });
+    }
     separatorCache.set(code, found);
   }
   return found;
+}
+
+// Formatted by Intl, with this language's separators (the same ones where the browser has it).
+function withSeparators(parts, code) {
+  const { decimal, group } = separators(code);
+  return parts.map((p) => (p.type === "decimal" ? decimal : p.type === "group" ? group : p.value)).join("");
 }
 
 // NFKC turns full-width digits, "．", "，", "￥", NBSP and U+202F into their plain forms.
@@ -122,7 +136,7 @@ export function formatDecimal(canonical, code) {
   // Something that is not canonical is shown as stored rather than as "NaN".
   if (!match) return canonical ?? "";
   const digits = typedDigits(match);
-  return formatter(tagOf(code), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(canonical);
+  return withSeparators(formatter(tagOf(code), { minimumFractionDigits: digits, maximumFractionDigits: digits }).formatToParts(canonical), code);
 }
 
 // currencyDisplay "symbol" rather than "narrowSymbol": ICU then writes "US$", "CN¥" or "LAK"
@@ -137,5 +151,5 @@ export function formatMoney(canonical, currency, code) {
   const options = { style: "currency", currency, currencyDisplay: "symbol" };
   const { minimumFractionDigits, maximumFractionDigits } = formatter(tag, options).resolvedOptions();
   const max = Math.max(maximumFractionDigits, typedDigits(match));
-  return formatter(tag, { ...options, minimumFractionDigits, maximumFractionDigits: max }).format(canonical);
+  return withSeparators(formatter(tag, { ...options, minimumFractionDigits, maximumFractionDigits: max }).formatToParts(canonical), code);
 }

@@ -102,8 +102,8 @@ class Phone:
     """Chromium with a persistent profile: closing and reopening it keeps what a real
     browser keeps (IndexedDB, Cache Storage, the service worker)."""
 
-    def __init__(self, profile, locale="vi-VN", playwright=None):
-        self.profile, self.locale = Path(profile), locale
+    def __init__(self, profile, locale="vi-VN", playwright=None, timezone=None, args=()):
+        self.profile, self.locale, self.timezone, self.args = Path(profile), locale, timezone, [*CHROMIUM_ARGS, *args]
         # One Playwright per thread: a second phone in the same test shares the first's.
         self._owns_playwright = playwright is None
         self._playwright = playwright or sync_playwright().start()
@@ -112,8 +112,9 @@ class Phone:
 
     def open(self, url=None, clock_ms=None):
         self.context = self._playwright.chromium.launch_persistent_context(
-            str(self.profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            locale=self.locale, viewport={"width": 390, "height": 844}, service_workers="allow")
+            str(self.profile), executable_path=CHROMIUM, headless=True, args=self.args,
+            locale=self.locale, timezone_id=self.timezone, viewport={"width": 390, "height": 844},
+            service_workers="allow")
         if clock_ms is not None:
             self.context.clock.install(time=clock_ms / 1000)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
@@ -139,7 +140,7 @@ class Phone:
 
     def another(self, profile):
         """A second phone (its own profile) in the same test."""
-        return Phone(profile, self.locale, playwright=self._playwright)
+        return Phone(profile, self.locale, playwright=self._playwright, timezone=self.timezone, args=self.args[len(CHROMIUM_ARGS):])
 
     def controlled(self):
         """The page is served by the service worker (read only)."""

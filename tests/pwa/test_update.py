@@ -1,5 +1,6 @@
 """A new version of the app is offered, never forced: the officer typing a form keeps it
-until they choose "Reload to update"; then the new worker serves and the old cache is gone."""
+until they choose "Reload to update"; then the new worker serves, the old cache is gone,
+and the form comes back, as typed, once the PIN is entered again."""
 import re
 import shutil
 
@@ -33,6 +34,9 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
         worker.write_text(text.replace(version, "next"))
         page.get_by_role("button", name=ui("New: {form}", form=label("Seizure"))).click()
         field(page, label("Reporting officer")).fill("Ngô Thị Cập Nhật")
+        item = page.get_by_role("group", name=f"{label('Items seized')} 1")
+        field(item, label("Weight (kg)")).fill("2,5")
+        page.get_by_role("button", name=ui("Add: {label}", label=label("Suspects"))).click()
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")  # the app's timer, now
 
         offer = page.get_by_role("button", name=ui("Reload to update"))
@@ -43,7 +47,12 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
 
         with page.expect_navigation():
             offer.click()
-        page.get_by_label(ui("PIN"), exact=True).wait_for()
+        page.get_by_label(ui("PIN"), exact=True).fill(PIN)
+        page.get_by_role("button", name=ui("Unlock")).click()
+        page.get_by_role("heading", name=label("Seizure")).wait_for()  # the form, not home
+        assert field(page, label("Reporting officer")).input_value() == "Ngô Thị Cập Nhật"
+        assert field(page.get_by_role("group", name=f"{label('Items seized')} 1"), label("Weight (kg)")).input_value() == "2,5"
+        assert page.get_by_role("group", name=f"{label('Suspects')} 1").count() == 1  # the empty row added, too
         phone.wait_controlled()
         caches = shell_caches(page)
         assert caches == ["wildledger-shell-next"]
