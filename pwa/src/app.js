@@ -6,7 +6,7 @@ import { el, renderForm } from "./forms.js";
 import { LANGUAGES, formatDateTime, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
 import { formatDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
-import { copies, drafts, meta, privateMeta, reference } from "./store.js";
+import { COPY_DAYS, copies, drafts, meta, privateMeta, reference } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
 import * as vault from "./vault.js";
 
@@ -339,12 +339,15 @@ async function storageState() {
   return { persisted, usage, quota, free, nearlyFull: free != null && (free < NEARLY_FULL_BYTES || free < quota * 0.1) };
 }
 
-const formatBytes = (bytes) => `${formatDecimal(String(Math.round((bytes ?? 0) / 1e5) / 10), language())} MB`;
+function formatBytes(bytes = 0) {
+  const [unit, size] = bytes >= 1e9 ? ["GB", 1e9] : ["MB", 1e6];
+  return `${formatDecimal(String(Math.round((bytes / size) * 10) / 10), language())} ${unit}`;
+}
 
 function storageNotices(storage) {
   return [
     storage.nearlyFull ? el("p", { class: "notice warning storage-full", role: "alert" },
-      t("Storage is nearly full: {free} left. Sync now, then free space on the phone, or new records may not be saved.", { free: formatBytes(storage.free) })) : null,
+      t("Storage is nearly full: {free} left. Sync now, then free up space on the phone, or new records may not be saved.", { free: formatBytes(storage.free) })) : null,
     storage.persisted === false ? el("p", { class: "notice warning storage-not-persistent" },
       t("The browser has not promised to keep this app's data: it may erase it when the phone runs short of space. Add Wildledger to the home screen, and sync often.")) : null,
   ];
@@ -439,7 +442,7 @@ async function recordScreen(rid) {
       el("fieldset", { class: "readonly", disabled: true }, renderForm(definition, await formContext(), copy.document.fields).element),
       el("button", { type: "button", onclick: () => formScreen(definition, { fields: copy.document.fields, supersedes: rid }) }, t("Make a correction")),
     ]
-    : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased some days after the store receives the record, or when the PIN is reset."))];
+    : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased {days} days after the record is accepted, or when the PIN is reset.", { days: COPY_DAYS }))];
   show(title, () => recordScreen(rid),
     el("p", {}, t("Sealed {time}", { time: formatDateTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
       el("span", { class: "badge" }, labels[record?.state] ?? "")),
@@ -458,17 +461,17 @@ async function settingsScreen() {
     el("h2", {}, t("This phone")),
     el("dl", { class: "facts" },
       ...fact(t("Agency"), nameOf(device?.agency?.names, device?.agency?.code ?? "")),
-      ...fact(t("Device"), device?.id ?? ""),
+      ...fact(t("Device ID"), device?.id ?? ""),
       ...fact(t("App version"), APP_VERSION)),
     el("h2", {}, t("Storage")),
     el("p", {}, storage.quota == null ? t("This browser does not say how much space the app may use.")
-      : t("{used} used of {quota}", { used: formatBytes(storage.usage), quota: formatBytes(storage.quota) })),
+      : t("{used} of {quota} used", { used: formatBytes(storage.usage), quota: formatBytes(storage.quota) })),
     storage.persisted ? el("p", {}, t("The browser has promised to keep this app's data.")) : null,
     ...storageNotices(storage),
     storage.persisted === false ? el("button", { type: "button", class: "secondary", onclick: async () => {
       await askPersistence();
       settingsScreen();
-    } }, t("Ask the browser again")) : null,
+    } }, t("Ask the browser to keep the data")) : null,
     el("h2", {}, t("Sync")),
     syncStatus(),
     el("h2", {}, t("PIN")),
@@ -560,7 +563,10 @@ async function formScreen(definition, draft = null) {
     const intake = serverKeys.intake.find((key) => key.current) ?? serverKeys.intake[0];
     const document = { form: definition.form, version: definition.version, fields, tz: timeZone() };
     if (supersedes) document.supersedes = supersedes;
+    // A User Timing entry: what sealing and storing costs shows in DevTools and bench/pwa.py.
+    const sealing = performance.now();
     await outbox.enqueue(state.db, { document, deviceKey, device, intake, dataKey: state.dataKey, now: Date.now() });
+    performance.measure("wildledger:seal", { start: sealing });
     if (draftId) await drafts.remove(state.db, draftId);
     await rememberOfficer(fields.reporting_officer);
     state.notice = { text: t("Sealed. The record will be sent at the next sync.") };
@@ -569,7 +575,7 @@ async function formScreen(definition, draft = null) {
     sync();
   };
   show(ts(definition.title), () => formScreen(definition, { id: draftId, fields: rendered.raw(), supersedes }),
-    supersedes ? el("p", { class: "notice" }, t("This is a correction. The store keeps the earlier record and shows this one in its place.")) : null,
+    supersedes ? el("p", { class: "notice" }, t("This is a correction. The earlier record is kept, and this one is shown in its place.")) : null,
     rendered.element, message,
     el("div", { class: "actions sticky" },
       el("button", { type: "button", onclick: submit }, t("Submit")),

@@ -105,6 +105,7 @@ function speciesPicker(field, ctx, id, value) {
     matched !== nameOf(item.names) && matched !== item.scientific_name ? el("span", { class: "muted" }, `“${matched}”`) : null)));
     list.hidden = !matches.length;
     input.setAttribute("aria-expanded", String(!list.hidden));
+    if (!list.hidden) list.scrollIntoView({ block: "nearest" }); // not under the sticky Submit bar
   });
   // Arrow keys walk the matches; Escape closes them.
   const move = (from, step) => {
@@ -177,11 +178,14 @@ function scalar(field, ctx, value) {
   const error = el("p", { class: "error", id: `${id}-error`, role: "alert", hidden: true });
   input.setAttribute("aria-describedby", error.id);
   const row = el("div", { class: `field field-${field.type}` }, el("label", { for: id }, labelText(field)), input, picker?.extra, error);
+  // raw() also runs just after a language switch, to redraw the form: what was typed is read
+  // in the conventions of the language it was typed in, not the new one.
+  const typedIn = language();
   const raw = () => {
     if (picker) return picker.current() || undefined;
     if (field.type === "boolean") return input.checked || undefined;
     // A number is kept by its meaning, so "1.500" typed in English is not read as 1500 in Vietnamese.
-    if (field.type === "decimal" || field.type === "integer") return parseDecimal(input.value, language()) ?? (input.value || undefined);
+    if (field.type === "decimal" || field.type === "integer") return parseDecimal(input.value, typedIn) ?? (input.value || undefined);
     return input.value || undefined;
   };
   const read = () => {
@@ -307,7 +311,7 @@ function positionButton(named, ctx) {
       status.textContent = t("Position found, accurate to {metres} m.", { metres: formatDecimal(String(Math.round(accuracy)), language()) });
       button.disabled = false;
     }, () => {
-      status.textContent = t("No position. Type the place, or try again in the open.");
+      status.textContent = t("No position. Type the place, or try again outdoors.");
       button.disabled = false;
     }, { enableHighAccuracy: true, timeout: 30_000, maximumAge: 60_000 });
   } }, t("Use my position"));

@@ -15,6 +15,8 @@ import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
 import { req, tx } from "./db.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Days a readable copy outlives its receipt (DESIGN §2). */
+export const COPY_DAYS = 7;
 const STRICT = { durability: "strict" };
 
 export const meta = {
@@ -107,7 +109,7 @@ export const copies = {
    * Copies received more than `days` ago become metadata only (DESIGN §2): the store
    * has the record, the phone need not keep what the officer typed. Returns how many.
    */
-  expire(db, now = Date.now(), days = 7) {
+  expire(db, now = Date.now(), days = COPY_DAYS) {
     const before = now - days * DAY_MS;
     return tx(db, "copies", "readwrite", (s) => nullBlobs(s.copies, (row) => row.receipt_at != null && row.receipt_at < before));
   },

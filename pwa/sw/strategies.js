@@ -6,7 +6,11 @@ const cacheName = (version) => PREFIX + version;
 
 export async function install(version, files) {
   const cache = await caches.open(cacheName(version));
-  await cache.addAll(files.map((file) => new Request(file, { cache: "reload" })));
+  // Hashed assets are immutable: the copy the page just loaded is the right one, so a
+  // first visit over a slow link does not download the app twice. Anything else is
+  // fetched fresh, so a new version never caches an old index.html.
+  const hashed = (file) => file.startsWith("/assets/");
+  await cache.addAll(files.map((file) => new Request(file, { cache: hashed(file) ? "default" : "reload" })));
 }
 
 export async function purgeOldCaches(version) {

@@ -188,7 +188,7 @@ def test_3_a_correction_supersedes_the_original_in_the_store(station, phone):
     assert field(copy, label("Price")).input_value() == "2.500.000"  # the stored number, the Vietnamese way
     assert field(copy, label("Price")).is_disabled()
     page.get_by_role("button", name=ui("Make a correction")).click()
-    page.get_by_text(ui("This is a correction. The store keeps the earlier record and shows this one in its place.")).wait_for()
+    page.get_by_text(ui("This is a correction. The earlier record is kept, and this one is shown in its place.")).wait_for()
     second = page.get_by_role("group", name=f"{label('Items offered')} 2")
     field(second, label("Price")).fill("400")
     page.get_by_role("button", name=ui("Submit"), exact=True).click()
@@ -215,7 +215,7 @@ def test_4_nearly_full_storage_is_announced(station, phone):
     warning = page.locator(".storage-full")
     warning.wait_for()
     assert warning.get_attribute("role") == "alert"
-    assert ui("Storage is nearly full: {free} left. Sync now, then free space on the phone, or new records may not be saved.",
+    assert ui("Storage is nearly full: {free} left. Sync now, then free up space on the phone, or new records may not be saved.",
               free="").split(":")[0] in warning.inner_text()
 
     cdp.send("Storage.overrideQuotaForOrigin", {"origin": station.public_url, "quotaSize": 10 * 1024 ** 3})
