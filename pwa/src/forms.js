@@ -218,12 +218,34 @@ function parseValue(field, input) {
     }
     const n = Number(number);
     if ((field.minimum !== undefined && n < field.minimum) || (field.maximum !== undefined && n > field.maximum)) {
-      return { error: t("Enter a number between {min} and {max}.", { min: field.minimum, max: field.maximum }) };
+      const shown = (limit) => formatDecimal(String(limit), language());
+      return { error: t("Enter a number between {min} and {max}.", { min: shown(field.minimum), max: shown(field.maximum) }) };
     }
     return { value: field.type === "integer" ? Number.parseInt(number, 10) : number };
   }
   if (field.max_length && text.length > field.max_length) return { error: t("Too long.") };
+  // The server's rules for these types (server/forms/schema.py), checked before sealing so
+  // the officer fixes a typo now rather than the record landing in quarantine.
+  if (field.type === "url") return webAddress(text);
+  if (field.type === "phone" && !PHONE.test(text)) return { error: t("Enter a phone number: digits, spaces and + ( ) . - only.") };
   return { value: text };
+}
+
+const PHONE = /^\+?[0-9][0-9 ().-]{2,30}$/;
+
+function webAddress(text) {
+  // Addresses are copied from a phone's browser or a screenshot, often without "https://".
+  const address = /^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`;
+  let url = null;
+  try {
+    url = new URL(address);
+  } catch {
+    // not an address at all
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || !url.hostname.includes(".") || /\s/.test(address)) {
+    return { error: t("Enter a web address, such as https://shop.example/item.") };
+  }
+  return { value: address };
 }
 
 const empty = (value) => value === undefined || (typeof value === "object" && !Array.isArray(value) && !Object.keys(value).length)

@@ -223,3 +223,37 @@ def test_4_nearly_full_storage_is_announced(station, phone):
     unlock(page, PIN, ui)
     assert page.locator(".storage-full").count() == 0
     assert phone.errors == []
+
+
+def test_5_an_online_market_needs_its_address_and_typos_are_caught_before_sealing(station, phone):
+    page = phone.page
+    ui, label = ui_vi, label_vi
+    page.get_by_role("button", name=ui("New: {form}", form=label("Market observation"))).click()
+    field(page, label("Kind of market")).select_option("online")
+    field(page, label("Online platform")).fill("Zalo")
+    vendor = page.get_by_role("group", name=label("Vendor or seller"))
+    field(vendor, label("Online account or shop name")).fill("demo.shop.wildlife")
+    field(vendor, label("Phone number")).fill("gọi sau")
+    item = page.get_by_role("group", name=f"{label('Items offered')} 1")
+    choose_species(item, label, "ngà voi", "Elephas")
+    field(item, label("Product (CITES term)")).select_option("CAR")
+    field(page, label("Covert or overt")).select_option("overt")
+    page.get_by_role("button", name=ui("Submit"), exact=True).click()
+    # Nothing is sealed: the address is missing and the phone number is not one.
+    page.get_by_text(ui("{n} field needs attention.", "{n} fields need attention.", n=2)).wait_for()
+    page.get_by_text(ui("Enter a phone number: digits, spaces and + ( ) . - only.")).wait_for()
+    field(vendor, label("Phone number")).fill("0399 000 777")
+    field(page, label("Web address")).fill("shopee.vn/demo-item-1")  # copied without https://
+    page.get_by_role("button", name=ui("Submit"), exact=True).click()
+    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    page.get_by_role("button", name=ui("Sync now")).click()
+    page.get_by_text(ui("Nothing waiting to sync")).wait_for()
+
+    online = [content for _, content, _, _ in stored(station, "market_observation") if content["market_kind"] == "online"]
+    assert online == [{
+        "date": online[0]["date"], "agency": "LA-CUSTOMS-BOTEN", "reporting_officer": OFFICER,  # the last name used
+        "market_kind": "online", "platform": "Zalo", "url": "https://shopee.vn/demo-item-1",
+        "vendor": {"account": "demo.shop.wildlife", "phone": "0399 000 777"},
+        "items": [{"species": online[0]["items"][0]["species"], "term": "CAR"}], "observation_mode": "overt"}]
+    assert online[0]["items"][0]["species"].startswith("Elephas")
+    assert phone.errors == []
