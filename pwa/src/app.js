@@ -54,7 +54,6 @@ function banner() {
   return node;
 }
 
-
 function pinInput(id, labelText, autocomplete = "current-password") {
   return [
     el("label", { for: id }, labelText),
@@ -297,9 +296,10 @@ function syncStatus() {
   return node;
 }
 
-async function latestForms() {
+/** The newest version of each form this app can render, from the pulled definitions. */
+function latestForms(definitions) {
   const forms = new Map();
-  for (const definition of (await reference.all(state.db, "forms")).values()) {
+  for (const definition of definitions.values()) {
     if (!definition?.form || compareVersions(definition.min_app_version ?? "0", APP_VERSION) > 0) continue;
     if ((forms.get(definition.form)?.version ?? 0) < definition.version) forms.set(definition.form, definition);
   }
@@ -313,9 +313,9 @@ function compareVersions(a, b) {
   return 0;
 }
 
-async function formTitles() {
-  const forms = await reference.all(state.db, "forms");
-  return (name) => ts([...forms.values()].find((definition) => definition?.form === name)?.title ?? name ?? "");
+/** form id → its title in the current language. */
+function formTitles(definitions) {
+  return (name) => ts([...definitions.values()].find((definition) => definition?.form === name)?.title ?? name ?? "");
 }
 
 // -- storage ------------------------------------------------------------------------------------
@@ -385,7 +385,9 @@ function recordList(records, titleOf) {
 
 async function home() {
   if (!state.dataKey) return unlockScreen();
-  const [forms, device, storage, titleOf] = await Promise.all([latestForms(), meta.get(state.db, "device"), storageState(), formTitles()]);
+  const [definitions, device, storage] = await Promise.all([reference.all(state.db, "forms"), meta.get(state.db, "device"), storageState()]);
+  const forms = latestForms(definitions);
+  const titleOf = formTitles(definitions);
   const newButtons = [...forms.values()].map((definition) =>
     el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
   const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
@@ -416,7 +418,7 @@ async function home() {
 
 async function recordsScreen() {
   if (!state.dataKey) return unlockScreen();
-  const titleOf = await formTitles();
+  const titleOf = formTitles(await reference.all(state.db, "forms"));
   const list = live(async () => {
     const [all, status] = await Promise.all([outbox.statuses(state.db), meta.get(state.db, "sync")]);
     return [

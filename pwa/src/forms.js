@@ -203,9 +203,8 @@ function scalar(field, ctx, value) {
 }
 
 // Numbers travel canonical ("2.5", "25000000") and are shown the officer's way ("2,5",
-// "25.000.000" in Vietnamese); text that is not a number yet stays as typed.
-const CANONICAL = /^\d+(\.\d+)?$/;
-const shownNumber = (value) => (value == null ? "" : CANONICAL.test(String(value)) ? formatDecimal(String(value), language()) : String(value));
+// "25.000.000" in Vietnamese); formatDecimal leaves text that is not a number yet as typed.
+const shownNumber = (value) => formatDecimal(value == null ? "" : String(value), language());
 
 function parseValue(field, input) {
   if (field.type === "boolean") return { value: input.checked || undefined };

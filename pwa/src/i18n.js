@@ -1,7 +1,7 @@
 // The app's strings come from the `pwa` gettext domain (translations/<lang>/LC_MESSAGES/pwa.po,
 // compiled to src/locales/<lang>.json by `flask translate compile`); form labels, code
 // names and server messages come from the pulled reference collections instead.
-import { LANGUAGES, tagOf } from "./languages.js";
+import { LANGUAGES, browserHas, tagOf } from "./languages.js";
 
 export { LANGUAGES };
 
@@ -67,10 +67,8 @@ export const nameOf = (names, fallback = "") => names?.[current] || names?.en ||
  */
 export function formatDateTime(ms) {
   if (!ms) return "—";
-  const tag = languageTag();
-  const known = Intl.DateTimeFormat.supportedLocalesOf(tag).length > 0;
-  const format = known
-    ? new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" })
+  const format = browserHas(current)
+    ? new Intl.DateTimeFormat(languageTag(), { dateStyle: "medium", timeStyle: "short" })
     : new Intl.DateTimeFormat("en-GB", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
   return format.format(new Date(ms));
 }

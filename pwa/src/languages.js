@@ -8,3 +8,6 @@ export const LANGUAGES = [
 ];
 
 export const tagOf = (code) => LANGUAGES.find((l) => l.code === code)?.tag ?? "en";
+
+/** Whether the browser's Intl knows the language (Chromium's ICU data has no Lao). */
+export const browserHas = (code) => Intl.NumberFormat.supportedLocalesOf(tagOf(code)).length > 0;

@@ -2,7 +2,7 @@
 // canonical strings: ASCII digits, "." as the decimal point, no grouping, no sign,
 // no leading zeros, no trailing fraction zeros ("25000000", "2.5", "0.5"). Strings,
 // not Numbers, so a 13-digit amount in đồng or kip keeps every digit.
-import { tagOf } from "./languages.js";
+import { browserHas, tagOf } from "./languages.js";
 
 const separatorCache = new Map();
 
@@ -10,7 +10,6 @@ const separatorCache = new Map();
 // its conventions with it. Chromium's ICU data lacks Lao (Intl falls back to en-US and would
 // show "12,345.6" to a Lao officer): for a language the browser lacks, CLDR's separators.
 const CLDR = { lo: { decimal: ",", group: "." } };
-const browserHas = (code) => Intl.NumberFormat.supportedLocalesOf(tagOf(code)).length > 0;
 
 export function separators(code) {
   let found = separatorCache.get(code);

@@ -128,6 +128,12 @@ def authenticate(request):
     return device, measured_offset
 
 
+def note_app_state(device, state):
+    """What the phone said about itself with a push (version, storage), for the supervisor."""
+    device.app_state, device.app_state_at = state, utcnow()
+    db.session.commit()
+
+
 def _prune_nonces(now):
     # Nonces older than twice the window can never be replayed (the timestamp check
     # refuses them first), so an occasional sweep keeps the table small.

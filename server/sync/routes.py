@@ -5,8 +5,6 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from .. import crypto
-from ..dbtypes import utcnow
-from ..extensions import db
 from ..devices import service as devices
 from ..errors import ApiError
 from ..i18n import LOCALES
@@ -79,8 +77,7 @@ def push(args):
     raw = request.get_json()["records"]  # verbatim, so quarantine keeps exactly what came
     receipts = intake.receive(g.device, raw, g.clock_offset_ms)
     if args.get("app"):
-        g.device.app_state, g.device.app_state_at = args["app"], utcnow()
-        db.session.commit()
+        devices.note_app_state(g.device, args["app"])
     return {"receipts": [r.as_dict() for r in receipts], "missing": intake.missing_seqs(g.device.id),
             "server_time": intake.server_time_ms()}
 
