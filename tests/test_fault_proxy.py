@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from server.demo.fault_proxy import FaultProxy
+from server.demo.fault_proxy import FaultProxy, with_status
 from tests.conftest import ROOT
 
 BIG = bytes(range(256)) * 800  # 204 800 bytes
@@ -188,6 +188,24 @@ def test_drop_responses_lets_the_server_work_and_the_client_hear_nothing(proxy, 
     assert backend.seen[-1] == ("POST", "/api/v1/sync/push", 15, 15)  # received whole, answered
     assert proxy.events[-1] == ("POST", "/api/v1/sync/push", "dropped")
     assert session.post(proxy.url + "/api/v1/sync/push", data=b'{"records": []}').json()["length"] == 15
+
+
+def test_capture_records_an_exchange_and_serve_answers_with_it_later(proxy, backend, session):
+    seen = proxy.capture("/echo")
+    first = session.post(proxy.url + "/echo", data=b"first body", headers={"X-Nonce": "n-1"})
+    [exchange] = seen
+    assert (exchange.method, exchange.path, exchange.status) == ("POST", "/echo", 200)
+    assert exchange.request_headers["x-nonce"] == "n-1" and exchange.request_body == b"first body"
+    assert exchange.response_body == first.content and exchange.response_headers["content-length"]
+    assert session.post(proxy.url + "/echo", data=b"second").json()["length"] == 6  # captured once
+    assert len(seen) == 1
+
+    proxy.serve("/echo", with_status(exchange.response, 403))
+    replayed = session.post(proxy.url + "/echo", data=b"a different request")
+    assert (replayed.status_code, replayed.content) == (403, first.content)
+    assert [path for _, path, _, _ in backend.seen].count("/echo") == 2  # the replayed one never arrived
+    assert proxy.events[-1] == ("POST", "/echo", "served")
+    assert session.post(proxy.url + "/echo", data=b"again").json()["length"] == 5  # served once, then forwarded
 
 
 def test_a_dead_server_is_a_dropped_connection(backend):

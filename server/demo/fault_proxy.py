@@ -9,6 +9,8 @@ and the test turns the link slow or broken while it runs. Standard library only.
         proxy.latency_s = 1.0                            # before each request and each response
         proxy.cut_upload_after(2_000, "/api/v1/sync/push", callback=kill_the_server)
         proxy.drop_responses("/api/v1/sync/push", times=1)
+        seen = proxy.capture("/api/v1/sync/push")        # record the next exchange, bytes as relayed
+        proxy.serve("/api/v1/sync/push", seen[0].response)   # answer a later request with it, unforwarded
         proxy.clear()                                    # a good link again
 
     python -m server.demo.fault_proxy --target 127.0.0.1:5000 --listen 5050 --rate 50000 --latency 1.0
@@ -106,6 +108,51 @@ class _Fault:
     times: int | None  # None: every matching request until clear()
     n_bytes: int = 0
     callback: object = None
+    response: bytes = b""  # serve(): the raw answer to give instead of forwarding
+    exchanges: list | None = None  # capture(): where exchanges are appended
+
+
+@dataclass
+class Exchange:
+    """One request and the answer relayed for it, as bytes on the wire (a captured answer
+    an adversary on the link can serve again, to any request)."""
+
+    request_head: bytes
+    request_body: bytes
+    response: bytes
+
+    @property
+    def method(self):
+        return self.request_head.split(b" ", 2)[0].decode("latin-1")
+
+    @property
+    def path(self):
+        return self.request_head.split(b" ", 2)[1].decode("latin-1")
+
+    @property
+    def request_headers(self):
+        return _headers(self.request_head.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")[1]
+
+    @property
+    def status(self):
+        return int(self.response.split(b" ", 2)[1])
+
+    @property
+    def response_headers(self):
+        return _headers(self.response.split(b"\r\n\r\n", 1)[0])[1]
+
+    @property
+    def response_body(self):
+        """The body of a Content-Length answer (what the server sends for JSON)."""
+        return self.response.split(b"\r\n\r\n", 1)[1]
+
+
+def with_status(response, status, reason="Forbidden"):
+    """A raw answer with its status line changed and nothing else: headers and body (and
+    so any signature over the body alone) stay as they were."""
+    head, rest = response.split(b"\r\n", 1)
+    version = head.split(b" ", 1)[0]
+    return version + f" {status} {reason}".encode("latin-1") + b"\r\n" + rest
 
 
 def _headers(head):
@@ -170,12 +217,12 @@ class FaultProxy:
         self._listen_address = (listen_host, int(listen_port))
         self._lock = threading.Lock()
         self._rate, self._latency = None, 0.0
-        self._cuts, self._drops = [], []
+        self._cuts, self._drops, self._serves, self._captures = [], [], [], []
         self._up, self._down = _Link(self), _Link(self)
         self._listener = None
         self._sockets, self._threads = set(), []
         self._stopping = threading.Event()
-        self.events = []  # (method, path, "forwarded" | "cut" | "dropped" | "failed"), in order
+        self.events = []  # (method, path, "forwarded" | "cut" | "dropped" | "served" | "failed"), in order
 
     # -- settings, safe to change from any thread while traffic flows -------------------------
     @property
@@ -212,11 +259,25 @@ class FaultProxy:
         with self._lock:
             self._drops.append(_Fault(prefix, times))
 
+    def capture(self, prefix, times=1):
+        """Record the next `times` exchanges whose path starts with `prefix` (forwarded as
+        usual). Returns the list they are appended to, as `Exchange`s, once answered."""
+        exchanges = []
+        with self._lock:
+            self._captures.append(_Fault(prefix, times, exchanges=exchanges))
+        return exchanges
+
+    def serve(self, prefix, response, times=1):
+        """For the next `times` requests whose path starts with `prefix`: read the request
+        whole, forward nothing, and answer with these raw bytes (a replayed or forged answer)."""
+        with self._lock:
+            self._serves.append(_Fault(prefix, times, response=bytes(response)))
+
     def clear(self):
         """A good link again: no faults, no shaping, no latency."""
         with self._lock:
-            self._cuts.clear()
-            self._drops.clear()
+            for faults in (self._cuts, self._drops, self._serves, self._captures):
+                faults.clear()
             self._rate, self._latency = None, 0.0
 
     def _take(self, faults, path):
@@ -342,6 +403,13 @@ class FaultProxy:
                     raise _Closed(f"not an HTTP request line: {request_line[:80]!r}")
                 method, path = parts[0], parts[1]
                 framing, length = _body_framing(fields)
+                served = self._take(self._serves, path)
+                if served:
+                    self._pause()
+                    _relay_body(client, framing, length, lambda data: None)
+                    self._down.send(client.sock, served.response)
+                    self._record(method, path, "served")
+                    continue
                 if upstream is None:
                     try:
                         sock = socket.create_connection(self.target, timeout=IO_TIMEOUT)
@@ -357,11 +425,23 @@ class FaultProxy:
                     self._cut(client, upstream, head, framing, length, cut)
                     self._record(method, path, "cut")
                     return
+                captured = self._take(self._captures, path)
+                request_body, response = bytearray(), bytearray()
+
+                def upload(data):
+                    if captured:
+                        request_body.extend(data)
+                    self._up.send(upstream.sock, data)
+
                 self._up.send(upstream.sock, head)
-                _relay_body(client, framing, length, lambda data: self._up.send(upstream.sock, data))
+                _relay_body(client, framing, length, upload)
                 if not drop:
                     self._record(method, path, "forwarded")  # before the client can see the answer
-                keep = self._relay_response(upstream, client.sock, method, drop)
+                keep = self._relay_response(upstream, client.sock, method, drop,
+                                            response.extend if captured else None)
+                if captured:
+                    with self._lock:
+                        captured.exchanges.append(Exchange(head, bytes(request_body), bytes(response)))
                 if drop:
                     self._record(method, path, "dropped")
                 if drop or not keep or fields.get("connection", "").lower() == "close":
@@ -394,10 +474,13 @@ class FaultProxy:
             except Exception:  # a failing callback must not keep the connections open
                 log.exception("cut callback failed")
 
-    def _relay_response(self, upstream, client_sock, method, drop):
-        """Relay (or, for a dropped response, read and discard) one response. Returns whether
-        the connection may carry another exchange."""
+    def _relay_response(self, upstream, client_sock, method, drop, record=None):
+        """Relay (or, for a dropped response, read and discard) one response, handing its
+        bytes to `record` too if given. Returns whether the connection may carry another
+        exchange."""
         def sink(data):
+            if record is not None:
+                record(data)
             if not drop:
                 self._down.send(client_sock, data)
 

@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from server.demo.fault_proxy import FaultProxy
+from server.demo.serving import free_port
+
 from .harness import CHROMIUM, ROOT, Phone, Station
 
 
@@ -20,6 +23,18 @@ def station(tmp_path):
     station = Station(tmp_path / "server")
     station.start()
     yield station
+    station.close()
+
+
+@pytest.fixture
+def proxied(tmp_path):
+    """A server that phones reach only through the fault proxy: (station, proxy), not started."""
+    listen = free_port()
+    station = Station(tmp_path / "server", public_port=listen)
+    proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen)
+    proxy.start()
+    yield station, proxy
+    proxy.stop()
     station.close()
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -26,6 +27,14 @@ CHROMIUM = "/usr/bin/chromium"
 # refused by the closed network, many at a time.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def wait_for(condition, timeout=30):
+    """Poll `condition` until it holds (for state outside the page: the server, the proxy)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 class Station:

@@ -4,19 +4,15 @@ syncs again: nothing is lost and nothing is duplicated.
 
 The phone reaches the server through the project's fault proxy (server/demo/fault_proxy.py),
 which can cut an upload part way and call back the test at that moment."""
-import time
-
 import pytest
 from sqlalchemy import select
 
-from server.demo.fault_proxy import FaultProxy
-from server.demo.serving import free_port
 from server.extensions import db
 from server.store.models import Record
 from server.sync.models import LedgerEntry
 from tests.helpers import counts as store_counts
 
-from .harness import Phone, Station, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock
+from .harness import Phone, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, unlock, wait_for
 
 PIN = "161803"
 PUSH = "/api/v1/sync/push"
@@ -24,27 +20,15 @@ ui, label = catalog("vi"), server_catalog("vi")
 
 
 @pytest.fixture
-def rig(tmp_path):
-    listen = free_port()
-    station = Station(tmp_path / "server", public_port=listen)
-    proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen)
-    proxy.start()
+def rig(proxied, tmp_path):
+    station, proxy = proxied
     phone = Phone(tmp_path / "profile")
     yield station, proxy, phone
     phone.quit()
-    proxy.stop()
-    station.close()
 
 
 def counts(station):
     return store_counts(station.app)
-
-
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_3_sigkill_after_the_ledger_commit_and_mid_upload_lose_and_duplicate_nothing(rig):
