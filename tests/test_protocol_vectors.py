@@ -1,0 +1,138 @@
+"""PROTOCOL.md's test vectors, checked with server/crypto.py (pwa/test/protocol.test.js
+checks the same file with the app's crypto). Every field is checked: editing any one of
+them by one character makes the check fail, here and in the app's suite."""
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from server import crypto
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol-vectors.json").read_text(encoding="utf-8"))
+
+
+def _private(scalar_b64u):
+    """A test key from its scalar: the vectors carry the private halves of test keys."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.derive_private_key(int.from_bytes(crypto.b64d(scalar_b64u), "big"), ec.SECP256R1())
+
+
+def _failures(v):
+    """Every way the vectors disagree with server/crypto.py, as readable strings."""
+    failures = []
+
+    def check(name, fn):
+        try:
+            if fn() is False:
+                failures.append(name)
+        except Exception as error:  # noqa: BLE001 - any refusal is a disagreement
+            failures.append(f"{name}: {error!r}")
+
+    for name, key in v["keys"].items():
+        check(f"{name} public", lambda key=key: crypto.public_raw(_private(key["private_scalar"])) == crypto.b64d(key["public"]))
+        check(f"{name} fingerprint", lambda key=key: crypto.fingerprint(crypto.b64d(key["public"])) == key["fingerprint"])
+        check(f"{name} kid", lambda key=key: crypto.key_id(crypto.b64d(key["public"])) == key["kid"])
+    for item in v["base64url"]:
+        check(f"b64u {item['hex']}", lambda item=item: crypto.b64e(bytes.fromhex(item["hex"])) == item["b64u"]
+              and crypto.b64d(item["b64u"]) == bytes.fromhex(item["hex"]))
+
+    device_public = crypto.b64d(v["keys"]["device"]["public"])
+    intake_key = _private(v["keys"]["intake"]["private_scalar"])
+    prev = None
+    for n, env in enumerate(v["envelopes"]):
+        header, ct, sig = (crypto.b64d(env[k]) for k in ("h", "ct", "sig"))
+        check(f"envelope {n} header bytes", lambda env=env, header=header: json.dumps(
+            env["header_fields"], separators=(",", ":"), ensure_ascii=False).encode() == header == env["header"].encode())
+        check(f"envelope {n} header hash", lambda env=env, header=header: crypto.sha256(header).hex() == env["header_sha256_hex"])
+        check(f"envelope {n} kid", lambda env=env: env["header_fields"]["kid"] == v["keys"]["intake"]["kid"])
+        check(f"envelope {n} prev", lambda env=env, prev=prev: env["header_fields"]["prev"] == prev)
+        check(f"envelope {n} digest", lambda env=env, h=header, c=ct, s=sig: crypto.b64e(crypto.envelope_digest(h, c, s)) == env["digest"])
+        check(f"envelope {n} outer signature", lambda h=header, c=ct, s=sig: crypto.verify_envelope(device_public, h, c, s))
+        check(f"envelope {n} opens", lambda env=env, h=header, c=ct: crypto.open_record(intake_key, device_public, h, c)
+              == env["content"].encode())
+        prev = env["digest"]
+
+    r = v["request"]
+    body = r["body"].encode()
+    message = crypto.request_message(r["method"], r["path"], r["timestamp_ms"], r["offset_ms"], r["nonce"], body)
+    check("request body hash", lambda: crypto.sha256(body).hex() == r["body_sha256_hex"])
+    check("request message", lambda: message.hex() == r["message_hex"])
+    check("request headers", lambda: r["headers"]["Wl-Timestamp"] == str(r["timestamp_ms"])
+          and r["headers"]["Wl-Clock-Offset"] == str(r["offset_ms"]) and r["headers"]["Wl-Nonce"] == r["nonce"]
+          and r["headers"]["Wl-Device"] == v["envelopes"][0]["header_fields"]["dev"])
+    check("request body", lambda: [e["h"] for e in json.loads(body)["records"]] == [e["h"] for e in v["envelopes"]])
+    check("request signature", lambda: crypto.verify(device_public, message, crypto.b64d(r["headers"]["Wl-Signature"])))
+
+    e = v["enroll"]
+    check("enroll message", lambda: crypto.enroll_message(e["token"]).hex() == e["message_hex"])
+    check("enroll proof", lambda: crypto.verify(crypto.b64d(e["public_key"]), crypto.enroll_message(e["token"]),
+                                                crypto.b64d(e["proof"])))
+
+    signing_public = crypto.b64d(v["keys"]["signing"]["public"])
+    for n, a in enumerate(v["answers"]):
+        message = crypto.answer_message(a["nonce"], a["method"], a["path"], a["status"], a["time_ms"], a["body"].encode())
+        kid, time_ms, signature = a["header_value"].split(".")
+        check(f"answer {n} message", lambda a=a, m=message: m.hex() == a["message_hex"])
+        check(f"answer {n} header", lambda a=a, kid=kid, t=time_ms: kid == v["keys"]["signing"]["kid"] and t == str(a["time_ms"]))
+        check(f"answer {n} signature", lambda m=message, s=signature: crypto.verify(signing_public, m, crypto.b64d(s)))
+
+    legacy = v["legacy_answer"]
+    legacy_message = crypto.response_message(legacy["body"].encode())
+    check("legacy message", lambda: legacy_message.hex() == legacy["message_hex"])
+    check("legacy signature", lambda: legacy["header_value"].split(".")[0] == v["keys"]["signing"]["kid"]
+          and crypto.verify(signing_public, legacy_message, crypto.b64d(legacy["header_value"].split(".")[1])))
+    return failures
+
+
+def _leaves(node, path=()):
+    """Paths of every string and number in the vectors, but the prose."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key != "about":
+                yield from _leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaves(value, (*path, index))
+    elif isinstance(node, (str, int)) and not isinstance(node, bool):
+        yield path
+
+
+def edit_one_character(vectors, path):
+    """The vectors with one character (or the number by one) changed at `path`, keeping
+    the alphabet, so what is edited is still well-formed."""
+    edited = copy.deepcopy(vectors)
+    node = edited
+    for key in path[:-1]:
+        node = node[key]
+    value = node[path[-1]]
+    if isinstance(value, int):
+        node[path[-1]] = value + 1
+    elif value == "":
+        node[path[-1]] = "x"
+    else:
+        first = value[0]
+        replacement = {"0": "1", "9": "8", "a": "b", "f": "e", "A": "B", "z": "y", "-": "_", "_": "-"}.get(
+            first, "A" if first != "A" else "B")
+        node[path[-1]] = replacement + value[1:]
+    return edited
+
+
+def test_the_server_agrees_with_every_vector():
+    assert _failures(VECTORS) == []
+
+
+@pytest.mark.parametrize("path", list(_leaves(VECTORS)), ids=lambda path: "/".join(map(str, path)))
+def test_a_vector_edited_by_one_character_fails(path):
+    assert _failures(edit_one_character(VECTORS, path)) != []
+
+
+def test_the_protocol_document_names_every_problem_code_and_header():
+    from server.devices import service as devices
+    from server.errors import PROBLEMS
+
+    text = (Path(__file__).resolve().parent.parent / "PROTOCOL.md").read_text(encoding="utf-8")
+    assert [code for code in PROBLEMS if f"`{code}`" not in text] == []
+    headers = [value for name, value in vars(devices).items() if name.startswith("H_")]
+    assert len(headers) == 7 and [h for h in headers if f"`{h}" not in text] == []
