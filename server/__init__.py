@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config, errors, ratelimit
 from .extensions import api, babel, configure_engine, db, migrate
 from .i18n import TRANSLATIONS, select_locale, translate
+from .sync.schemas import SECURITY_SCHEMES
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -19,6 +20,8 @@ def create_app(test_config=None):
         API_TITLE="Wildledger", API_VERSION="v1", OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        API_SPEC_OPTIONS={"components": {"securitySchemes": SECURITY_SCHEMES},
+                          "info": {"description": "The device protocol is PROTOCOL.md; this document lists its routes."}},
     )
     if test_config:
         app.config.update(test_config)

@@ -31,6 +31,12 @@ def from_environment(instance_path):
         # Slow 3G moves ~50 kB/s; phones send ≤ 64 KiB batches, this leaves headroom.
         "MAX_CONTENT_LENGTH": _int("WILDLEDGER_MAX_BODY_BYTES", 512 * 1024),
         "AUTH_FAILURES_PER_MINUTE": _int("WILDLEDGER_AUTH_FAILURES_PER_MINUTE", 30),
+        # A revoked phone's pushes are quarantined up to the highest seq it had sent when it
+        # was revoked plus this many records (sealed offline before it heard); refused above.
+        "REVOKED_SEQ_MARGIN": _int("WILDLEDGER_REVOKED_SEQ_MARGIN", 100),
+        # Upgrade transition (PROTOCOL.md §5): also send the v1 body-only answer signature,
+        # which apps before 0.2.0 check. Turn off once every phone runs 0.2.0 or later.
+        "LEGACY_ANSWER_SIGNATURE": _int("WILDLEDGER_LEGACY_ANSWER_SIGNATURE", 1) == 1,
         "BABEL_DEFAULT_LOCALE": "en",
         # Behind nginx: how many proxy hops to trust for the client address and scheme
         # (the failed-auth limiter counts per address).

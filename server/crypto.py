@@ -1,5 +1,8 @@
 """Every cryptographic operation of the server, and of the Python device simulator.
 
+PROTOCOL.md is the contract these functions implement, with test vectors that this module
+and the app's pwa/src/crypto.js both check (tests/vectors/protocol-vectors.json).
+
 Nothing else imports cryptography primitives (tests/test_crypto_boundary.py checks).
 Callers get narrow verbs: seal, open, verify, sign, wrap. Every failure raises one
 exception type, CryptoError, whose .code is a stable problem code from errors.py.
@@ -40,7 +43,8 @@ INNER = b"wildledger/v1/inner\x00"
 INFO = b"wildledger/v1/record\x00"
 REQUEST = b"wildledger/v1/request\x00"
 ENROLL = b"wildledger/v1/enroll\x00"
-RESPONSE = b"wildledger/v1/response\x00"
+RESPONSE = b"wildledger/v1/response\x00"  # the legacy answer signature: body only
+ANSWER = b"wildledger/v2/answer\x00"  # the answer signature bound to its request (PROTOCOL.md §5)
 KEK_AAD = b"wildledger/v1/kek\x00"
 
 SIGNATURE_LENGTH = 64
@@ -192,7 +196,16 @@ def enroll_message(token: str) -> bytes:
 
 
 def response_message(body: bytes) -> bytes:
+    """Legacy (v1): a signature over the body alone can be replayed to any request."""
     return RESPONSE + sha256(body)
+
+
+def answer_message(nonce, method, path, status, time_ms, body: bytes) -> bytes:
+    """What a device-API answer's signature covers: the request it answers (its nonce,
+    method and path), the status, the server's time and the body. `nonce` is "" when the
+    request carried none that could be read."""
+    fields = [nonce, method.upper(), path, str(status), str(time_ms), sha256(body).hex()]
+    return ANSWER + "\n".join(fields).encode("utf-8")
 
 
 # -- key encryption at rest ---------------------------------------------------------

@@ -59,6 +59,8 @@ _CATALOG = [
     Problem("unknown_form_version", 422, _l("The record uses a form version this server does not know.")),
     Problem("invalid_fields", 422, _l("Some fields of the record have invalid values.")),
     Problem("rid_conflict", 409, _l("A different record with the same id was already received.")),
+    Problem("revoked_seq_beyond_cap", 403, _l("This phone was revoked, and this record was sealed well after that. "
+                                              "It was not accepted; give the phone to your supervisor.")),
     Problem("intake_error", 500, _l("The record is safe in the ledger but could not be filed yet.")),
 ]
 PROBLEMS = {p.code: p for p in _CATALOG}

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from server import crypto
+from server.demo.simulator import BadAnswer
 from server.extensions import db
 from server.forms.definition import published_definitions
 from server.keys import service as keys
@@ -108,13 +109,15 @@ def test_a_store_rebuilt_from_scratch_sends_phones_back_to_zero(published, devic
 
 
 def test_pull_answers_are_signed_and_tampering_is_caught(published, device):
-    answer = device.send_signed("GET", "/api/v1/sync/pull/codes?since=0")
-    device._check_signature(answer)
+    path = "/api/v1/sync/pull/codes?since=0"
+    headers = device.signed_headers(path, b"", "GET")
+    answer = device.transport.request("GET", path, b"", headers)
+    device.check_answer(answer, headers["Wl-Nonce"], "GET", path)
     page = answer.json()
     page["items"][0]["data"]["items"][0]["names"]["en"] = "tampered"
     forged = type(answer)(answer.status, answer.headers, json.dumps(page).encode())
-    with pytest.raises(crypto.CryptoError):
-        device._check_signature(forged)
+    with pytest.raises(BadAnswer):
+        device.check_answer(forged, headers["Wl-Nonce"], "GET", path)
 
 
 @pytest.mark.parametrize("path, status, code", [

@@ -6,7 +6,7 @@ import { el, renderForm } from "./forms.js";
 import { LANGUAGES, formatDateTime, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
 import { formatDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
-import { COPY_DAYS, copies, drafts, meta, privateMeta, reference } from "./store.js";
+import { COPY_DAYS, copies, drafts, meta, privateMeta, reference, stranded } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
 import * as vault from "./vault.js";
 
@@ -145,10 +145,15 @@ function notEnrolledScreen() {
     el("p", {}, t("Scan the enrollment QR code your supervisor shows you with the phone's camera.")));
 }
 
-function revokedScreen() {
+async function revokedScreen() {
   state.dataKey = null;
+  const kept = await stranded.count(state.db);
   show(t("This phone was revoked"), revokedScreen,
-    el("p", {}, t("Your supervisor revoked this phone. Everything the app kept on it has been erased.")),
+    el("p", {}, kept ? t("Your supervisor revoked this phone. Everything the app kept on it has been erased, except the sealed records below.")
+      : t("Your supervisor revoked this phone. Everything the app kept on it has been erased.")),
+    kept ? el("p", { class: "notice warning", role: "alert" },
+      tn("{n} sealed record never reached the server. It is encrypted and reveals nothing. Give this phone to your supervisor so that it can be carried in.",
+        "{n} sealed records never reached the server. They are encrypted and reveal nothing. Give this phone to your supervisor so that they can be carried in.", kept)) : null,
     el("p", {}, t("To use Wildledger again, ask your supervisor for a new enrollment QR code.")));
 }
 

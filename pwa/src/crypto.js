@@ -20,7 +20,8 @@ const INNER = label("inner");
 const INFO = label("record");
 const REQUEST = label("request");
 const ENROLL = label("enroll");
-const RESPONSE = label("response");
+const RESPONSE = label("response"); // v1 answers: the body alone (PROTOCOL.md §5, legacy)
+const ANSWER = encoder.encode("wildledger/v2/answer\0");
 
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
@@ -122,12 +123,32 @@ export const enrollMessage = (token) => concat(ENROLL, utf8(token));
 
 export const responseMessage = async (body) => concat(RESPONSE, await sha256(body));
 
-/** A server answer's `Wl-Server-Signature: kid.signature`, checked against the pinned key. */
+/** What an answer's Wl-Answer-Signature covers: the request it answers, its status, the server's time, its body. */
+export async function answerMessage(nonce, method, path, status, timeMs, body) {
+  const fields = [nonce, method.toUpperCase(), path, String(status), String(timeMs), hex(await sha256(body))];
+  return concat(ANSWER, utf8(fields.join("\n")));
+}
+
+/** Legacy `Wl-Server-Signature: kid.signature` over the body alone, checked against the pinned key. */
 export async function verifyResponse(signingKeyRaw, headerValue, body) {
   const signature = (headerValue || "").split(".")[1];
   if (!signature) return false;
   try {
     return await verify(signingKeyRaw, await responseMessage(body), b64d(signature));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `Wl-Answer-Signature: kid.time.signature`: true only if the pinned key signed this very
+ * answer to the request we made (our nonce, method and path) with this status and body.
+ */
+export async function verifyAnswer(signingKeyRaw, headerValue, { nonce, method, path, status, body }) {
+  const parts = (headerValue || "").split(".");
+  if (parts.length !== 3 || !/^\d{1,16}$/.test(parts[1])) return false;
+  try {
+    return await verify(signingKeyRaw, await answerMessage(nonce, method, path, status, parts[1], body), b64d(parts[2]));
   } catch {
     return false;
   }

@@ -7,7 +7,7 @@
 // `if (oldVersion < N)` block, and add that version's fixture.
 
 export const DB_NAME = "wildledger";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** Stores of v1 (what each one holds is described in store.js). */
 function upgradeToV1(db) {
@@ -22,11 +22,17 @@ function upgradeToV1(db) {
   db.createObjectStore("checkpoints", { keyPath: "collection" });
 }
 
+/** v2: sealed envelopes of a revoked enrollment, kept for a supervisor to carry in. */
+function upgradeToV2(db) {
+  db.createObjectStore("stranded", { keyPath: "rid" });
+}
+
 // Additive only (DESIGN §7): a block per version, each creating what that version added.
 // Never delete or recreate a store here: the outbox may hold records sealed offline
 // under an older app that exist nowhere else.
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) upgradeToV1(db);
+  if (oldVersion < 2) upgradeToV2(db);
 }
 
 /**

@@ -99,6 +99,10 @@ export async function applyReceipts(db, entries, answer, now = Date.now()) {
         kept.push(entry.rid);
         continue;
       }
+    } else if (receipt.status === "refused") {
+      // Not stored by the server (a revoked phone's record above its cap): ours is the only copy.
+      kept.push(entry.rid);
+      continue;
     } else if (!(receipt.status in HELD)) {
       console.warn("receipt for %s has unknown status %s: entry kept", entry.rid, receipt.status);
       kept.push(entry.rid);

@@ -11,6 +11,7 @@
 //   copies       {rid, form, version, seq, sealed_at, receipt_at, supersedes, blob}
 //   reference    {collection, key, data}
 //   checkpoints  {collection, checkpoint, history}
+//   stranded     outbox entries of a revoked enrollment: sealed, never answered (v2)
 import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
 import { req, tx } from "./db.js";
 
@@ -171,13 +172,29 @@ export const reference = {
   },
 };
 
-/** The device was revoked (403 device_revoked, DESIGN §1): nothing stays, the device key included. */
-export function wipeAll(db) {
+/**
+ * The device was revoked (a bound 403 device_revoked, PROTOCOL.md §8): the device key,
+ * drafts, readable copies, receipts and reference data go. Sealed envelopes the server
+ * gave no receipt for move to `stranded`: they are encrypted to the server and reveal
+ * nothing, and a supervisor can still carry them in. Resolves with how many were kept.
+ */
+export function wipeRevoked(db, now = Date.now()) {
   const names = [...db.objectStoreNames];
-  return tx(db, names, "readwrite", (s) => {
-    for (const name of names) s[name].clear();
+  return tx(db, names, "readwrite", async (s) => {
+    const waiting = await req(s.outbox.getAll());
+    for (const name of names) if (name !== "stranded") s[name].clear();
+    for (const entry of waiting) s.stranded.put({ ...entry, sent_at: null });
+    const stranded = await req(s.stranded.count());
+    s.meta.put({ at: now, stranded }, "revoked");
+    return stranded;
   }, STRICT);
 }
+
+/** Sealed envelopes kept from a revoked enrollment (see wipeRevoked). */
+export const stranded = {
+  count: (db) => tx(db, "stranded", "readonly", (s) => req(s.stranded.count())),
+  all: (db) => tx(db, "stranded", "readonly", (s) => req(s.stranded.getAll())),
+};
 
 /**
  * Forgotten PIN or too many wrong ones: everything the PIN protects goes (drafts, the

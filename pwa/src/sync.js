@@ -5,7 +5,7 @@
 import { ApiError, PUSH, Unreachable, deviceClient } from "./api.js";
 import { exclusive } from "./locks.js";
 import * as outbox from "./outbox.js";
-import { copies, meta, reference, wipeAll } from "./store.js";
+import { copies, meta, reference, wipeRevoked } from "./store.js";
 
 export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "translations"];
 const PULL_EVERY_MS = 30 * 60 * 1000;
@@ -17,12 +17,19 @@ const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { deta
 export class Revoked extends Error {}
 
 async function client(db, origin, languageTag) {
-  const [device, deviceKey, serverKeys, clock] = await Promise.all(
-    ["device", "deviceKey", "serverKeys", "clock"].map((key) => meta.get(db, key)));
+  const [device, deviceKey, serverKeys, clock, answers] = await Promise.all(
+    ["device", "deviceKey", "serverKeys", "clock", "answers"].map((key) => meta.get(db, key)));
   if (!device || !deviceKey || !serverKeys) return null;
   const clockState = clock ?? { offset_ms: 0 };
+  const answersState = {
+    bound: answers?.bound === true,
+    async seeBound() {
+      this.bound = true;
+      await meta.put(db, "answers", { bound: true }, { durability: "strict" });
+    },
+  };
   return deviceClient({
-    origin, device, deviceKey, signingKey: serverKeys.signing, clock: clockState, languageTag,
+    origin, device, deviceKey, signingKey: serverKeys.signing, clock: clockState, answers: answersState, languageTag,
     onOffset: (offset_ms) => meta.put(db, "clock", { offset_ms }),
   });
 }
@@ -53,6 +60,11 @@ async function push(db, request) {
       // "Sent" means on its way; with no answer it is waiting again. If the server did
       // get it, the next push is answered "duplicate" with the same receipt.
       await outbox.markSent(db, batch.map((entry) => entry.rid), null);
+      // Revoked: the answer carries a receipt for each envelope the server now holds
+      // (quarantined), so those may leave the outbox before the phone wipes itself.
+      if (error instanceof ApiError && error.code === "device_revoked" && Array.isArray(error.problem.receipts)) {
+        await outbox.applyReceipts(db, batch, error.problem, Date.now());
+      }
       throw error;
     }
     await outbox.applyReceipts(db, batch, answer.data, Date.now());
@@ -84,10 +96,27 @@ async function pull(db, request, collection) {
 
 // New intake keys arrive as a signed collection; the newest seals, every one still opens.
 async function adoptIntakeKeys(db) {
-  const keys = [...(await reference.all(db, "keys")).values()].filter((key) => key?.purpose === "intake");
-  if (!keys.length) return;
+  const pulled = [...(await reference.all(db, "keys")).values()].filter((key) => key?.purpose === "intake");
+  if (!pulled.length) return;
   const serverKeys = await meta.get(db, "serverKeys");
-  await meta.put(db, "serverKeys", { ...serverKeys, intake: keys });
+  await meta.put(db, "serverKeys", { ...serverKeys, intake: mergeIntakeKeys(serverKeys.intake, pulled) }, { durability: "strict" });
+}
+
+/**
+ * The pinned intake keys with those just pulled, newest epoch first; the current one (which
+ * seals) is the highest epoch this phone has ever seen. Nothing an answer says, and no
+ * start-over after a 410, takes the phone back to an older key (PROTOCOL.md §7).
+ */
+export function mergeIntakeKeys(pinned = [], pulled = []) {
+  const byKid = new Map();
+  for (const { current: _current, ...key } of [...pinned, ...pulled]) byKid.set(key.kid, { ...byKid.get(key.kid), ...key });
+  const epoch = (key) => key.epoch ?? 0;
+  const keys = [...byKid.values()].sort((a, b) => epoch(b) - epoch(a));
+  const newest = epoch(keys[0]);
+  // Before epochs existed the server flagged the current key; among equals, that flag decides.
+  const flagged = [...pulled, ...pinned].find((key) => key.current && epoch(byKid.get(key.kid)) === newest);
+  const current = flagged?.kid ?? keys[0].kid;
+  return keys.map((key) => ({ ...key, current: key.kid === current }));
 }
 
 /** One sync: push everything waiting, then pull what changed. Returns a summary. */
@@ -110,9 +139,10 @@ export function syncOnce(db, { origin = globalThis.location.origin, languageTag 
       return { state: "ok", sent };
     } catch (error) {
       if (error instanceof ApiError && error.status === 403 && error.code === "device_revoked") {
-        // The answer was signed by the pinned server key, so this is the server's word.
-        await wipeAll(db);
-        await meta.put(db, "revoked", { at: Date.now() });
+        // The server's word on the request we just sent (the answer signature is bound to
+        // it): erase what the PIN and the device key protect; keep the sealed envelopes
+        // the server has no receipt for, to be carried in (PROTOCOL.md §8).
+        await wipeRevoked(db, Date.now());
         emit("revoked");
         throw new Revoked();
       }

@@ -19,7 +19,7 @@ describe("openDatabase", () => {
     const db = await open();
     expect(db.name).toBe(DB_NAME);
     expect(db.version).toBe(DB_VERSION);
-    expect([...db.objectStoreNames].sort()).toEqual(["checkpoints", "copies", "drafts", "meta", "outbox", "receipts", "reference"]);
+    expect([...db.objectStoreNames].sort()).toEqual(["checkpoints", "copies", "drafts", "meta", "outbox", "receipts", "reference", "stranded"]);
     const t = db.transaction(["outbox", "reference"]);
     expect(t.objectStore("outbox").index("seq").unique).toBe(true);
     expect(t.objectStore("reference").keyPath).toEqual(["collection", "key"]);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { applyReceipts, enqueue, nextBatch, pendingCount } from "../src/outbox.js";
-import { copies, drafts, meta, privateMeta, reference, wipeAll, wipeSecrets } from "../src/store.js";
+import { copies, drafts, meta, privateMeta, reference, stranded, wipeRevoked, wipeSecrets } from "../src/store.js";
 import { setPin } from "../src/vault.js";
 import { b64d, b64e, envelopeDigest, newDataKey } from "../src/crypto.js";
 import { FAST, dump, enrolled, findString, freshDb, seizure, spyTransactions } from "./helpers.js";
@@ -159,12 +159,16 @@ describe("wipes", () => {
     expect(after.reference.length).toBe(1);
   });
 
-  it("wipeAll leaves every store empty, device key included", async () => {
+  it("wipeRevoked erases everything but the unanswered sealed envelopes, which it keeps for carrying in", async () => {
     await fill();
-    await wipeAll(db);
+    const [waiting] = await nextBatch(db);
+    expect(await wipeRevoked(db, 1_764_000_000_000)).toBe(1);
     const after = await dump(db);
-    for (const [name, rows] of Object.entries(after)) expect(rows, name).toEqual([]);
+    expect(after.meta).toEqual([{ key: "revoked", value: { at: 1_764_000_000_000, stranded: 1 } }]);
+    expect(after.stranded.map((row) => row.value.envelope)).toEqual([waiting.envelope]);
+    for (const [name, rows] of Object.entries(after)) if (!["meta", "stranded"].includes(name)) expect(rows, name).toEqual([]);
     expect(await pendingCount(db)).toBe(0);
+    expect(await stranded.count(db)).toBe(1);
   });
 });
 

@@ -52,12 +52,17 @@ class DeviceError(Exception):
         self.code = answer.json().get("code") if answer.body.startswith(b"{") else None
 
 
+class BadAnswer(DeviceError):
+    """An answer whose signature does not check against the request: no answer at all."""
+
+
 def _compact(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class SimulatedDevice:
     PUSH = "/api/v1/sync/push"
+    ENROLL = "/api/v1/enroll"
 
     def __init__(self, transport, clock_error_ms=0, clock=time.time, language="en"):
         self.transport = transport
@@ -87,7 +92,9 @@ class SimulatedDevice:
         public = crypto.public_raw(self.key)
         body = _compact({"token": token, "public_key": crypto.b64e(public),
                          "proof": crypto.b64e(crypto.sign(self.key, crypto.enroll_message(token)))})
-        answer = self.transport.request("POST", "/api/v1/enroll", body, {"Content-Type": "application/json"})
+        nonce = secrets.token_urlsafe(16)
+        answer = self.transport.request("POST", self.ENROLL, body,
+                                        {"Content-Type": "application/json", "Wl-Nonce": nonce})
         if answer.status != 201:
             raise DeviceError(answer)
         data = answer.json()
@@ -100,7 +107,7 @@ class SimulatedDevice:
         self.device_id = data["device_id"]
         self.intake = (intake["kid"], crypto.b64d(intake["public_key"]))
         self.signing_key = crypto.b64d(signing["public_key"])
-        self._check_signature(answer)
+        self.check_answer(answer, nonce, "POST", self.ENROLL)
         return data
 
     # -- sealing ----------------------------------------------------------------------------
@@ -130,20 +137,32 @@ class SimulatedDevice:
                 "Wl-Signature": crypto.b64e(signature)}
 
     def send_signed(self, method, path, body=b""):
-        answer = self.transport.request(method, path, body, self.signed_headers(path, body, method))
+        """Sends a signed request; returns the answer once its signature is checked against
+        the request (PROTOCOL.md §5). An answer that does not check raises BadAnswer."""
+        answer = self._exchange(method, path, body)
         if answer.status == 401 and answer.json().get("code") == "clock_skew":
             # Re-sign with the measured offset; the records keep their own device times.
             self.offset_ms = answer.json()["server_time"] - self.device_ms()
-            answer = self.transport.request(method, path, body, self.signed_headers(path, body, method))
+            answer = self._exchange(method, path, body)
+        return answer
+
+    def _exchange(self, method, path, body):
+        headers = self.signed_headers(path, body, method)
+        answer = self.transport.request(method, path, body, headers)
+        self.check_answer(answer, headers["Wl-Nonce"], method, path)
         return answer
 
     def post_signed(self, path, body):
         return self.send_signed("POST", path, body)
 
-    def _check_signature(self, answer):
-        value = {k.lower(): v for k, v in answer.headers.items()}.get("wl-server-signature", "")
-        _kid, _, signature = value.partition(".")
-        crypto.verify(self.signing_key, crypto.response_message(answer.body), crypto.b64d(signature))
+    def check_answer(self, answer, nonce, method, path):
+        value = {k.lower(): v for k, v in answer.headers.items()}.get("wl-answer-signature", "")
+        try:
+            _kid, time_ms, signature = value.split(".")
+            crypto.verify(self.signing_key, crypto.answer_message(nonce, method, path, answer.status, int(time_ms),
+                                                                  answer.body), crypto.b64d(signature))
+        except (ValueError, crypto.CryptoError) as error:
+            raise BadAnswer(answer) from error
 
     def push(self, rids=None, app=None):
         """Push these outbox records (default: all, in order) in one batch, with what the
@@ -153,7 +172,6 @@ class SimulatedDevice:
         answer = self.post_signed(self.PUSH, body)
         if answer.status != 200:
             raise DeviceError(answer)
-        self._check_signature(answer)
         result = answer.json()
         for receipt in result["receipts"]:
             # Every receipt means the server holds the envelope (stored or quarantined).
@@ -184,7 +202,6 @@ class SimulatedDevice:
                 continue
             if answer.status != 200:
                 raise DeviceError(answer)
-            self._check_signature(answer)
             page = answer.json()
             if (page["collection"], page["since"]) != (name, since):
                 raise ValueError("a pull answer for something else")

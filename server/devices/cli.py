@@ -51,8 +51,9 @@ def list_devices():
         state = (_("revoked %(date)s", date=f"{device.revoked_at:%Y-%m-%d}") if device.revoked_at
                  else _("active"))
         seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else _("never")
+        version = (device.app_state or {}).get("version") or "?"
         click.echo(f"{device.id}  {device.agency.code:14} {state:18} "
-                   + _("last seen %(time)s", time=seen) + f"  {device.officer_name or ''}")
+                   + _("last seen %(time)s", time=seen) + f"  app {version:8} {device.officer_name or ''}")
 
 
 @devices_cli.command("revoke")

@@ -23,6 +23,9 @@ class Device(db.Model):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     enrolled_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # The highest seq the ledger held from this phone when it was revoked: what it pushes
+    # later is quarantined up to this plus a margin, and refused above it (PROTOCOL.md §8).
+    revoked_seq: Mapped[int | None] = mapped_column(BigInteger)
     last_seen_at: Mapped[object | None] = mapped_column(UTCDateTime)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     # What the phone last said about itself with a push (app version, persistent storage,

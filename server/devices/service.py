@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import crypto, ratelimit
@@ -15,16 +15,19 @@ from ..dbtypes import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..keys import service as keys
+from ..sync.models import LedgerEntry
 from ..sync.schemas import MAX_TS_MS
 from .models import Device, EnrollmentToken, RequestNonce
 
-# Request headers set by the phone (pwa/src/sync) and the simulator.
+# Request headers set by the phone (pwa/src/api.js) and the simulator (PROTOCOL.md §4).
 H_DEVICE, H_TIMESTAMP, H_OFFSET, H_NONCE, H_SIGNATURE = (
     "Wl-Device", "Wl-Timestamp", "Wl-Clock-Offset", "Wl-Nonce", "Wl-Signature")
+# Answer headers (PROTOCOL.md §5): bound to the request; and the v1 body-only signature.
+H_ANSWER, H_LEGACY_ANSWER = "Wl-Answer-Signature", "Wl-Server-Signature"
 
 
 MAX_OFFSET_MS = 50 * 365 * 24 * 3600 * 1000  # a clock wrong by more is not a clock
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 _DEVICE_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
@@ -79,6 +82,17 @@ def enroll(token, public_key_raw, proof):
     return device
 
 
+def signed_path(request):
+    """The path as the phone signed it: with its query string, exactly as sent."""
+    return request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+
+
+def request_nonce(request):
+    """The request's nonce when it is one, else "": an answer is bound to it (PROTOCOL.md §5)."""
+    nonce = request.headers.get(H_NONCE, "")
+    return nonce if _NONCE.match(nonce) else ""
+
+
 def authenticate(request):
     """The device that signed this request, or a coded refusal.
 
@@ -103,8 +117,8 @@ def authenticate(request):
     device = db.session.get(Device, device_id)
     if device is None:
         ratelimit.refuse("unknown_device")
-    path = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-    message = crypto.request_message(request.method, path, timestamp_ms, offset_ms, nonce, request.get_data())
+    message = crypto.request_message(request.method, signed_path(request), timestamp_ms, offset_ms, nonce,
+                                     request.get_data())
     try:
         crypto.verify(device.public_key, message, signature)
     except crypto.CryptoError:
@@ -149,5 +163,7 @@ def revoke(device_id):
         raise LookupError(_("Unknown device %(device)s.", device=device_id))
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+        device.revoked_seq = db.session.scalar(
+            select(func.coalesce(func.max(LedgerEntry.seq), 0)).filter_by(device_id=device.id))
         db.session.commit()
     return device

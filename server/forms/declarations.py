@@ -9,7 +9,7 @@ still validated against it.
 Seizure fields follow the CITES annual illegal trade report and ETIS; market observations
 follow the same item vocabulary so seizures and market prices can be compared.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 

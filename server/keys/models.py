@@ -1,4 +1,4 @@
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -17,3 +17,6 @@ class ServerKey(db.Model):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # Intake keys only: 1, 2, 3… in order of creation. Phones never go back to a lower
+    # epoch than the newest they have pinned, whatever an answer says (PROTOCOL.md §7).
+    epoch: Mapped[int | None] = mapped_column(Integer)

@@ -40,18 +40,22 @@ def _label(kid, purpose):
     return f"{purpose}:{kid}"
 
 
-def _store(private_key, purpose, kek):
+def _store(private_key, purpose, kek, epoch=None):
     raw = crypto.public_raw(private_key)
     kid = crypto.key_id(raw)
-    row = ServerKey(kid=kid, purpose=purpose, public_key=raw,
+    if purpose == INTAKE and epoch is None:
+        epoch = (db.session.scalar(select(func.max(ServerKey.epoch)).filter_by(purpose=INTAKE)) or 0) + 1
+    row = ServerKey(kid=kid, purpose=purpose, public_key=raw, epoch=epoch,
                     wrapped_private_key=kek.wrap(crypto.private_to_bytes(private_key), _label(kid, purpose)))
     db.session.add(row)
     return row
 
 
 def _keys(purpose):
+    """Newest first: by epoch for intake keys (a restored backup keeps its epochs)."""
     return db.session.scalars(select(ServerKey).filter_by(purpose=purpose)
-                              .order_by(ServerKey.created_at.desc(), ServerKey.id.desc())).all()
+                              .order_by(ServerKey.epoch.desc().nulls_last(), ServerKey.created_at.desc(),
+                                        ServerKey.id.desc())).all()
 
 
 def ledger_holds_records():
@@ -118,20 +122,30 @@ def intake_private_key(kid):
 
 
 def describe(row):
-    return {"kid": row.kid, "purpose": row.purpose, "public_key": crypto.b64e(row.public_key),
-            "fingerprint": crypto.fingerprint(row.public_key)}
+    described = {"kid": row.kid, "purpose": row.purpose, "public_key": crypto.b64e(row.public_key),
+                 "fingerprint": crypto.fingerprint(row.public_key)}
+    if row.epoch is not None:
+        described["epoch"] = row.epoch
+    return described
 
 
 def sign_response(body: bytes):
-    """Value of the Wl-Server-Signature header: '<kid>.<signature>'."""
+    """Legacy Wl-Server-Signature: '<kid>.<signature over the body alone>'."""
     row = signing_key()
     return f"{row.kid}.{crypto.b64e(crypto.sign(private_key(row), crypto.response_message(body)))}"
+
+
+def sign_answer(nonce, method, path, status, body: bytes, time_ms):
+    """Wl-Answer-Signature: '<kid>.<server time ms>.<signature>', bound to the request."""
+    row = signing_key()
+    message = crypto.answer_message(nonce, method, path, status, time_ms, body)
+    return f"{row.kid}.{time_ms}.{crypto.b64e(crypto.sign(private_key(row), message))}"
 
 
 def backup(passphrase):
     rows = db.session.scalars(select(ServerKey).order_by(ServerKey.id)).all()
     payload = {"keys": [{"kid": r.kid, "purpose": r.purpose, "created_at": r.created_at.isoformat(),
-                         "private_key": crypto.b64e(crypto.private_to_bytes(private_key(r)))}
+                         "epoch": r.epoch, "private_key": crypto.b64e(crypto.private_to_bytes(private_key(r)))}
                         for r in rows]}
     return crypto.export_backup(payload, passphrase)
 
@@ -151,10 +165,13 @@ def restore(blob, passphrase, replace=False):
         existing = db.session.scalar(select(ServerKey).filter_by(kid=entry["kid"]))
         if existing is not None and not replace:
             continue
+        # Backups written before epochs existed carry none: keep the stored one, or number
+        # the key after the others (the backup lists keys in the order they were created).
+        epoch = entry.get("epoch") or (existing.epoch if existing is not None else None)
         if existing is not None:
             db.session.delete(existing)
             db.session.flush()
-        row = _store(private, entry["purpose"], kek)
+        row = _store(private, entry["purpose"], kek, epoch)
         row.created_at = datetime.fromisoformat(entry["created_at"])
         restored.append(row.kid)
     db.session.commit()

@@ -43,7 +43,11 @@ def _actor():
     return access.authenticate_token(request.headers.get("Authorization"))
 
 
+_READER_SECURITY = [{"bearerToken": []}]
+
+
 @blp.route("")
+@blp.doc(security=_READER_SECURITY)
 @blp.arguments(ListQuerySchema, location="query")
 @blp.response(200, RecordPageSchema)
 def list_records(args):
@@ -56,6 +60,7 @@ def list_records(args):
 
 
 @blp.route("/<uuid:rid>")
+@blp.doc(security=_READER_SECURITY)
 @blp.response(200, RecordSchema)
 def get_record(rid):
     return access.get_visible_record(_actor(), str(rid))

@@ -11,6 +11,7 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import exists, func, select
@@ -119,14 +120,12 @@ def receive(device, raw_envelopes, clock_offset_ms):
         except Refusal as refusal:
             receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail))
             continue
-        if not device.active:
-            receipts.append(_quarantine(device, envelope, "device_revoked"))
-            continue
         verified.append(envelope)
 
     if not device.active:
+        receipts.extend(_revoked(device, verified))
         db.session.commit()
-        raise ApiError("device_revoked")
+        raise ApiError("device_revoked", receipts=[r.as_dict() for r in sorted(receipts, key=lambda r: r.i)])
 
     appended, duplicates = [], []
     head = ledger.lock_head() if verified else None
@@ -167,6 +166,28 @@ def receive(device, raw_envelopes, clock_offset_ms):
     receipts.extend(_duplicates(device, duplicates, set(appended_idx)))
     db.session.commit()
     return sorted(receipts, key=lambda receipt: receipt.i)
+
+
+def _revoked(device, verified):
+    """A revoked phone's verified envelopes: what the ledger already holds is a duplicate
+    (its answer was lost); the rest is quarantined for a supervisor to release, up to
+    the seq cap. Above it the phone has sealed far more than it held when it was revoked
+    (someone else is using it): refused with a code, stored nowhere, and the phone keeps
+    the envelopes to be carried in (PROTOCOL.md §8)."""
+    cap = (device.revoked_seq or 0) + current_app.config["REVOKED_SEQ_MARGIN"]
+    known = ledger.find_all([envelope.rid for envelope in verified]) if verified else {}
+    receipts = []
+    for envelope in verified:
+        existing = known.get(envelope.rid)
+        if existing is not None and existing.env_sha256 == envelope.digest:
+            receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
+                                    env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
+        elif envelope.header["seq"] > cap:
+            receipts.append(Receipt(envelope.position, envelope.rid, "refused", "revoked_seq_beyond_cap",
+                                    message("revoked_seq_beyond_cap"), crypto.b64e(envelope.digest)))
+        else:
+            receipts.append(_quarantine(device, envelope, "device_revoked"))
+    return receipts
 
 
 def _duplicates(device, duplicates, appended_idx):

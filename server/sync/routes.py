@@ -12,6 +12,9 @@ from ..keys import service as keys
 from ..reference import publish
 from . import intake
 from .schemas import (
+    ANSWER_HEADERS,
+    DEVICE_HEADERS,
+    ENROLL_HEADERS,
     EnrollRequestSchema,
     EnrollResponseSchema,
     PullArgsSchema,
@@ -35,20 +38,34 @@ def device_required(view):
     return wrapper
 
 
+# Answers whose status makes a phone erase or start over: never signed the legacy way,
+# since a body-only signature could be replayed to every phone (PROTOCOL.md §5).
+_ACTIONABLE = {403, 410}
+
+
 @blp.after_request
-def sign_response(response):
-    # Phones pin the signing key at enrollment and check every answer with it. Without
-    # a usable key the answer goes out unsigned, so phones refuse it and retry later.
+def sign_answer(response):
+    """Every answer is signed over the request it answers (PROTOCOL.md §5). Phones pin the
+    signing key at enrollment and take an answer they cannot check as no answer: without
+    a usable key the answer goes out unsigned and phones retry later."""
+    body = response.get_data()
     try:
-        response.headers["Wl-Server-Signature"] = keys.sign_response(response.get_data())
+        response.headers[devices.H_ANSWER] = keys.sign_answer(
+            devices.request_nonce(request), request.method, devices.signed_path(request),
+            response.status_code, body, intake.server_time_ms())
+        if current_app.config["LEGACY_ANSWER_SIGNATURE"] and response.status_code not in _ACTIONABLE:
+            response.headers[devices.H_LEGACY_ANSWER] = keys.sign_response(body)
     except keys.KeyCustodyError:
         current_app.logger.exception("answer left unsigned: no usable signing key")
     return response
 
 
-@blp.route("/enroll", methods=["POST"])
+_DEVICE_SECURITY = [{"deviceSignature": []}]
+
+
+@blp.route("/enroll", methods=["POST"], parameters=ENROLL_HEADERS)
 @blp.arguments(EnrollRequestSchema)
-@blp.response(201, EnrollResponseSchema)
+@blp.response(201, EnrollResponseSchema, headers=ANSWER_HEADERS)
 def enroll(args):
     try:
         public_key, proof = crypto.b64d(args["public_key"]), crypto.b64d(args["proof"])
@@ -67,10 +84,11 @@ def enroll(args):
     }
 
 
-@blp.route("/sync/push", methods=["POST"])
+@blp.route("/sync/push", methods=["POST"], parameters=DEVICE_HEADERS)
+@blp.doc(security=_DEVICE_SECURITY)
 @device_required
 @blp.arguments(PushRequestSchema)
-@blp.response(200, PushResponseSchema)
+@blp.response(200, PushResponseSchema, headers=ANSWER_HEADERS)
 def push(args):
     if len(args["records"]) > current_app.config["MAX_BATCH_RECORDS"]:
         raise ApiError("batch_too_large", max_records=current_app.config["MAX_BATCH_RECORDS"])
@@ -84,10 +102,11 @@ def push(args):
 
 @blp.route("/sync/pull/<string:collection>", methods=["GET"], parameters=[{
     "in": "path", "name": "collection", "required": True,
-    "schema": {"type": "string", "enum": sorted(publish.SOURCES)}}])
+    "schema": {"type": "string", "enum": sorted(publish.SOURCES)}}, *DEVICE_HEADERS])
+@blp.doc(security=_DEVICE_SECURITY)
 @device_required
 @blp.arguments(PullArgsSchema, location="query")
-@blp.response(200, PullResponseSchema)
+@blp.response(200, PullResponseSchema, headers=ANSWER_HEADERS)
 def pull(args, collection):
     """Changes to a collection since a checkpoint. 410 means: start over from 0."""
     if g.device.revoked_at is not None:

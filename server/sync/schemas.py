@@ -50,7 +50,8 @@ class PushRequestSchema(Schema):
 class ReceiptSchema(Schema):
     i = fields.Integer(metadata={"description": "position in the batch"})
     rid = fields.String(allow_none=True)
-    status = fields.String(validate=validate.OneOf(["accepted", "duplicate", "conflict", "quarantined"]))
+    status = fields.String(validate=validate.OneOf(["accepted", "duplicate", "conflict", "quarantined", "refused"]),
+                           metadata={"description": "refused: not stored; the phone keeps the envelope"})
     code = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
     env_sha256 = fields.String(allow_none=True)
@@ -118,3 +119,47 @@ class PullResponseSchema(Schema):
     more = fields.Boolean(metadata={"description": "more changes are waiting: pull again now"})
     items = fields.List(fields.Nested(PullItemSchema))
     tombstones = fields.List(fields.Nested(TombstoneSchema))
+
+
+# -- OpenAPI: the signing scheme and its headers (PROTOCOL.md §4–§5) ------------------------
+
+SECURITY_SCHEMES = {
+    "deviceSignature": {
+        "type": "apiKey", "in": "header", "name": "Wl-Signature",
+        "description": (
+            "Every device request is signed by the device key enrolled for Wl-Device (ECDSA P-256, SHA-256, "
+            "P1363 r||s, base64url) over 'wildledger/v1/request\\0' followed by the UTF-8 lines METHOD, path with "
+            "query, Wl-Timestamp, Wl-Clock-Offset, Wl-Nonce and the hex SHA-256 of the body, joined by '\\n'. "
+            "Every answer carries Wl-Answer-Signature, bound to the request's nonce, method and path, the status, "
+            "the server time and the body. PROTOCOL.md is the contract; tests/vectors/protocol-vectors.json holds "
+            "its test vectors."),
+    },
+    "bearerToken": {"type": "http", "scheme": "bearer",
+                    "description": "A read-API token from `flask users token NAME` (wlu_…)."},
+}
+
+
+def _header(name, description, pattern=None, required=True):
+    schema = {"type": "string", **({"pattern": pattern} if pattern else {})}
+    return {"in": "header", "name": name, "required": required, "schema": schema, "description": description}
+
+
+DEVICE_HEADERS = [
+    _header("Wl-Device", "the device id from enrollment", r"^[0-9a-f-]{36}$"),
+    _header("Wl-Timestamp", "the phone's clock plus Wl-Clock-Offset, in ms since the epoch", r"^[0-9]{1,16}$"),
+    _header("Wl-Clock-Offset", "ms the phone adds to its clock (learned from 401 clock_skew); 0 at first",
+            r"^-?[0-9]{1,16}$", required=False),
+    _header("Wl-Nonce", "8–64 base64url characters, never reused by this device", r"^[A-Za-z0-9_-]{8,64}$"),
+]
+ENROLL_HEADERS = [_header("Wl-Nonce", "a fresh random nonce: the answer's signature is bound to it",
+                          r"^[A-Za-z0-9_-]{8,64}$", required=False)]
+ANSWER_HEADERS = {
+    "Wl-Answer-Signature": {
+        "description": "'<kid>.<server time ms>.<base64url signature>' by the server signing key over "
+                       "'wildledger/v2/answer\\0' and the lines nonce, METHOD, path, status, time, hex SHA-256 "
+                       "of the body (PROTOCOL.md §5)", "schema": {"type": "string"}},
+    "Wl-Server-Signature": {
+        "description": "legacy, during the upgrade transition: '<kid>.<signature>' over "
+                       "'wildledger/v1/response\\0' and the SHA-256 of the body; never on 403 or 410",
+        "schema": {"type": "string"}},
+}

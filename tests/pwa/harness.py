@@ -172,6 +172,26 @@ class Phone:
           };
         })""")
 
+    def rows(self, store):
+        """Every row of one store of the app's database (read only)."""
+        return self.page.evaluate("""(store) => new Promise((done) => {
+          const open = indexedDB.open("wildledger");
+          open.onsuccess = () => {
+            const r = open.result.transaction(store).objectStore(store).getAll();
+            r.onsuccess = () => { open.result.close(); done(r.result); };
+          };
+        })""", store)
+
+    def meta(self, key):
+        """One value of the app's meta store, or None (read only)."""
+        return self.page.evaluate("""(key) => new Promise((done) => {
+          const open = indexedDB.open("wildledger");
+          open.onsuccess = () => {
+            const r = open.result.transaction("meta").objectStore("meta").get(key);
+            r.onsuccess = () => { open.result.close(); done(r.result ?? null); };
+          };
+        })""", key)
+
     def dump_storage(self):
         """Everything the origin keeps in IndexedDB, Cache Storage and localStorage, as
         text (bytes as latin-1 and as UTF-8 where they decode). Read only."""

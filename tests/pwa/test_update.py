@@ -1,10 +1,18 @@
 """A new version of the app is offered, never forced: the officer typing a form keeps it
 until they choose "Reload to update"; then the new worker serves, the old cache is gone,
 and the form comes back, as typed, once the PIN is entered again."""
+import json
 import re
 import shutil
 
-from .harness import ROOT, Phone, Station, catalog, enroll, field, server_catalog
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.store.models import Record
+from server.sync.models import LedgerEntry, Quarantine
+
+from .harness import (ROOT, Phone, Station, catalog, enroll, field, fill_minimal_seizure, record_state, server_catalog,
+                      submit, unlock)
 
 PIN = "112358"
 ui, label = catalog("vi"), server_catalog("vi")
@@ -56,6 +64,63 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
         phone.wait_controlled()
         caches = shell_caches(page)
         assert caches == ["wildledger-shell-next"]
+        assert phone.errors == []
+    finally:
+        phone.quit()
+        station.close()
+
+
+RELEASE_0_1_0 = ROOT / "tests" / "pwa" / "releases" / "0.1.0"  # the officer app as released before bound answers
+
+
+def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_update(tmp_path):
+    """Trust, part 1: the server signs answers the new way and the old way side by side, so
+    an installed app that has not taken the update keeps syncing; its records, sealed under
+    the old header, are filed exactly as before; after the update it syncs on, and nothing is
+    lost or filed twice. In English, so that the old app's words match the catalog."""
+    en = catalog("en")
+    dist = tmp_path / "dist"
+    shutil.copytree(RELEASE_0_1_0, dist)
+    station = Station(tmp_path / "server", dist=dist)
+    phone = Phone(tmp_path / "profile", locale="en-US")
+    try:
+        station.start()
+        page = phone.open()
+        enroll(page, station.enrollment_url(), PIN, en)
+        phone.wait_controlled()
+        assert page.evaluate("document.querySelector('script[type=module]').src").endswith(
+            next((dist / "assets").glob("index-*.js")).name)  # really the old app
+        fill_minimal_seizure(page, en, str, "Officer before the update")
+        submit(page, en)
+        record_state(page, en, "Accepted").wait_for(timeout=30_000)
+
+        station.stop()  # offline: the old app seals a record that will be sent by the new one
+        fill_minimal_seizure(page, en, str, "Officer sealing offline")
+        submit(page, en)
+        record_state(page, en, "Waiting").wait_for()
+
+        shutil.rmtree(dist)  # the deployment: this release's app
+        shutil.copytree(ROOT / "pwa" / "dist", dist)
+        station.start()
+        page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+        offer = page.get_by_role("button", name=en("Reload to update"))
+        offer.wait_for(timeout=30_000)
+        with page.expect_navigation():
+            offer.click()
+        unlock(page, PIN, en)
+        page.get_by_role("button", name=en("Sync now")).click()
+        record_state(page, en, "Accepted").nth(1).wait_for(timeout=30_000)
+        fill_minimal_seizure(page, en, str, "Officer after the update")
+        submit(page, en)
+        record_state(page, en, "Accepted").nth(2).wait_for(timeout=30_000)
+
+        with station.app.app_context():
+            officers = sorted(r.officer_name for r in db.session.scalars(select(Record)))
+            assert officers == ["Officer after the update", "Officer before the update", "Officer sealing offline"]
+            assert [json.loads(e.header)["v"] for e in db.session.scalars(select(LedgerEntry))] == [1, 1, 1]
+            assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
+        answers = phone.meta("answers")
+        assert answers == {"bound": True}  # the updated app checked answers bound to its requests
         assert phone.errors == []
     finally:
         phone.quit()
