@@ -45,6 +45,9 @@ REQUEST = b"wildledger/v1/request\x00"
 ENROLL = b"wildledger/v1/enroll\x00"
 RESPONSE = b"wildledger/v1/response\x00"  # the legacy answer signature: body only
 ANSWER = b"wildledger/v2/answer\x00"  # the answer signature bound to its request (PROTOCOL.md §5)
+LEAF = b"wildledger/v1/leaf\x00"  # a ledger row as a transparency-log leaf (PROTOCOL.md §9)
+TREE_HEAD = b"wildledger/v1/tree-head\x00"
+LOG_EPOCH = b"wildledger/v1/log-epoch\x00"
 KEK_AAD = b"wildledger/v1/kek\x00"
 
 SIGNATURE_LENGTH = 64
@@ -171,6 +174,12 @@ def verify_envelope(device_public_raw: bytes, header: bytes, ct: bytes, sig: byt
 
 
 def open_record(intake_private_key, device_public_raw: bytes, header: bytes, ct: bytes) -> bytes:
+    return open_signed_record(intake_private_key, device_public_raw, header, ct)[1]
+
+
+def open_signed_record(intake_private_key, device_public_raw: bytes, header: bytes, ct: bytes):
+    """(inner signature, content): evidence keeps the signature, which attests the content
+    to whoever holds the device's public key, without the intake key."""
     header_hash = sha256(header)
     try:
         plaintext = _SUITE.decrypt(ct, intake_private_key, INFO + header_hash)
@@ -181,7 +190,7 @@ def open_record(intake_private_key, device_public_raw: bytes, header: bytes, ct:
         verify(device_public_raw, INNER + header_hash + sha256(content), inner)
     except CryptoError as error:
         raise CryptoError("inner_signature_invalid") from error
-    return content
+    return inner, content
 
 
 # -- requests ------------------------------------------------------------------------
@@ -206,6 +215,23 @@ def answer_message(nonce, method, path, status, time_ms, body: bytes) -> bytes:
     request carried none that could be read."""
     fields = [nonce, method.upper(), path, str(status), str(time_ms), sha256(body).hex()]
     return ANSWER + "\n".join(fields).encode("utf-8")
+
+
+# -- the transparency log (PROTOCOL.md §9) -------------------------------------------------
+
+def leaf_input(idx, rid, device_id, seq, env_sha256: bytes, received_at_us, clock_offset_ms, status) -> bytes:
+    """Every column of a ledger row but the envelope bytes, which env_sha256 stands for."""
+    fields = [str(idx), rid, device_id, str(seq), b64e(env_sha256), str(received_at_us),
+              "" if clock_offset_ms is None else str(clock_offset_ms), status]
+    return LEAF + "\n".join(fields).encode("utf-8")
+
+
+def tree_head_message(epoch, size, root: bytes, time_ms) -> bytes:
+    return TREE_HEAD + f"{epoch}\n{size}\n{b64e(root)}\n{time_ms}".encode("ascii")
+
+
+def log_epoch_message(epoch, previous, size, root: bytes, time_ms) -> bytes:
+    return LOG_EPOCH + f"{epoch}\n{previous}\n{size}\n{b64e(root)}\n{time_ms}".encode("ascii")
 
 
 # -- key encryption at rest ---------------------------------------------------------

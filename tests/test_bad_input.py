@@ -192,8 +192,9 @@ def test_revoked_device_records_are_quarantined_then_refused(app, device):
     assert (answer.status, answer.json()["code"]) == (403, "device_revoked")
     with app.app_context():
         rows = db.session.query(Quarantine).all()
-        assert [(r.code, r.ledger_idx) for r in rows] == [("device_revoked", None)] * 2
-    assert counts(app) == {"ledger": 0, "records": 0, "quarantine": 2}
+        # In the log (status "revoked"), so nothing that arrived can vanish unseen.
+        assert [(r.code, r.ledger_idx) for r in rows] == [("device_revoked", 1), ("device_revoked", 2)]
+    assert counts(app) == {"ledger": 2, "records": 0, "quarantine": 2}
 
 
 def test_released_record_of_a_revoked_device_is_filed(app, device):

@@ -107,7 +107,7 @@ def test_a_revoked_phone_gets_a_receipt_for_each_envelope_it_pushed(app, device)
     with app.app_context():
         held = db.session.scalars(select(Quarantine).order_by(Quarantine.id)).all()
         assert [(q.rid, q.code, q.status) for q in held] == [(rid, "device_revoked", "held") for rid in pending]
-    assert counts(app) == {"ledger": 1, "records": 1, "quarantine": 3}
+    assert counts(app) == {"ledger": 4, "records": 1, "quarantine": 3}  # the log holds what it quarantined
 
 
 def test_what_the_ledger_already_holds_is_a_duplicate_even_after_revocation(app, device):
@@ -138,7 +138,7 @@ def test_records_sealed_far_beyond_the_revocation_are_refused_not_stored(databas
     assert [(r["status"], r["code"]) for r in receipts] == [("quarantined", "device_revoked")] * 2 + [
         ("refused", "revoked_seq_beyond_cap")] * 2
     assert receipts[2]["message"] and receipts[2]["env_sha256"]
-    assert counts(app) == {"ledger": 1, "records": 1, "quarantine": 2}
+    assert counts(app) == {"ledger": 3, "records": 1, "quarantine": 2}
 
 
 def test_intake_keys_carry_a_monotonic_epoch(app, device):

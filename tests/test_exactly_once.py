@@ -48,11 +48,17 @@ def test_different_envelope_under_an_existing_rid_is_a_conflict(app, device):
     rid = device.seal(SEIZURE)
     device.sync()
     device.seal({**SEIZURE, "narrative": "elsewhere"}, rid=rid)
+    conflicting = device.outbox[rid]
     [receipt] = device.sync()
-    assert (receipt["status"], receipt["code"]) == ("conflict", "rid_conflict")
-    assert counts(app) == {"ledger": 1, "records": 1, "quarantine": 1}
+    assert (receipt["status"], receipt["code"], receipt["log_index"]) == ("conflict", "rid_conflict", 2)
+    assert receipt["leaf"]["status"] == "conflict"
+    assert counts(app) == {"ledger": 2, "records": 1, "quarantine": 1}  # logged beside the record
     with app.app_context():
         assert db.session.scalars(select(Record)).one().content["narrative"] == SEIZURE["narrative"]
+    device.outbox[rid] = conflicting  # sent again: the same receipt, nothing new stored
+    [again] = device.sync()
+    assert (again["status"], again["log_index"]) == ("conflict", 2)
+    assert counts(app) == {"ledger": 2, "records": 1, "quarantine": 1}
 
 
 def test_skipped_seq_is_reported_missing(app, device):

@@ -193,6 +193,9 @@ def test_drop_responses_lets_the_server_work_and_the_client_hear_nothing(proxy, 
 def test_capture_records_an_exchange_and_serve_answers_with_it_later(proxy, backend, session):
     seen = proxy.capture("/echo")
     first = session.post(proxy.url + "/echo", data=b"first body", headers={"X-Nonce": "n-1"})
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:  # recorded once the answer is relayed whole
+        time.sleep(0.01)
     [exchange] = seen
     assert (exchange.method, exchange.path, exchange.status) == ("POST", "/echo", 200)
     assert exchange.request_headers["x-nonce"] == "n-1" and exchange.request_body == b"first body"

@@ -9,7 +9,9 @@ import pytest
 
 from server import crypto
 
-VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol-vectors.json").read_text(encoding="utf-8"))
+HERE = Path(__file__).parent / "vectors"
+VECTORS = json.loads((HERE / "protocol-vectors.json").read_text(encoding="utf-8"))
+LOG = json.loads((HERE / "log-vectors.json").read_text(encoding="utf-8"))
 
 
 def _private(scalar_b64u):
@@ -19,8 +21,8 @@ def _private(scalar_b64u):
     return ec.derive_private_key(int.from_bytes(crypto.b64d(scalar_b64u), "big"), ec.SECP256R1())
 
 
-def _failures(v):
-    """Every way the vectors disagree with server/crypto.py, as readable strings."""
+def _checker():
+    """A list of disagreements, and check(name, fn) that adds one when fn is False or raises."""
     failures = []
 
     def check(name, fn):
@@ -29,6 +31,13 @@ def _failures(v):
                 failures.append(name)
         except Exception as error:  # noqa: BLE001 - any refusal is a disagreement
             failures.append(f"{name}: {error!r}")
+
+    return failures, check
+
+
+def _failures(v):
+    """Every way the vectors disagree with server/crypto.py, as readable strings."""
+    failures, check = _checker()
 
     for name, key in v["keys"].items():
         check(f"{name} public", lambda key=key: crypto.public_raw(_private(key["private_scalar"])) == crypto.b64d(key["public"]))
@@ -86,6 +95,59 @@ def _failures(v):
     return failures
 
 
+def _log_failures(v, signing_public=crypto.b64d(VECTORS["keys"]["signing"]["public"])):
+    """Every way the log vectors disagree with server/crypto.py and server/sync/merkle.py."""
+    from server.sync import merkle
+
+    (failures, check), hashes = _checker(), []
+
+    def leaf_of(row, digest):
+        return crypto.leaf_input(row["idx"], row["rid"], row["device_id"], row["seq"], digest, row["received_at_us"],
+                                 row["clock_offset_ms"], row["status"])
+
+    for n, item in enumerate(v["rows"]):
+        try:
+            digest = crypto.envelope_digest(*(crypto.b64d(item["envelope"][k]) for k in ("h", "ct", "sig")))
+            data = leaf_of(item["row"], digest)
+        except Exception as error:  # noqa: BLE001
+            failures.append(f"row {n}: {error!r}")
+            continue
+        check(f"row {n} digest", lambda digest=digest, item=item: crypto.b64e(digest) == item["env_sha256"])
+        check(f"row {n} leaf input", lambda data=data, item=item: data.hex() == item["leaf_input_hex"])
+        check(f"row {n} leaf hash", lambda data=data, item=item: crypto.b64e(merkle.leaf_hash(data)) == item["leaf_hash"])
+        check(f"row {n} index", lambda n=n, item=item: item["row"]["idx"] == n + 1)
+        hashes.append(merkle.leaf_hash(data))
+    for name, head in v["heads"].items():
+        message = crypto.tree_head_message(head["epoch"], head["size"], crypto.b64d(head["root"]), head["time"])
+        check(f"{name} message", lambda m=message, h=head: m.hex() == h["message_hex"])
+        check(f"{name} root", lambda h=head: crypto.b64e(merkle.root_of(hashes[:h["size"]])) == h["root"])
+        check(f"{name} signature", lambda m=message, h=head: h["kid"] == VECTORS["keys"]["signing"]["kid"] and
+              h["log"] == "wildledger" and crypto.verify(signing_public, m, crypto.b64d(h["signature"])) is None)
+    answer, older = v["answer"], v["heads"]["older"]
+    receipt, view = answer["receipt"], answer["log"]
+    check("answer head", lambda: view["head"] == {k: x for k, x in v["heads"]["newest"].items() if k != "message_hex"})
+    check("answer held", lambda: answer["held"] == {"epoch": older["epoch"], "size": older["size"]}
+          and view["consistency_from"] == older["size"] and view["epochs"] == [])
+    row = v["rows"][receipt["log_index"] - 1]
+    check("receipt", lambda: receipt["leaf"] == row["row"] and receipt["rid"] == row["row"]["rid"]
+          and receipt["env_sha256"] == row["env_sha256"] and receipt["status"] == row["row"]["status"]
+          and receipt["i"] == 0 and receipt["code"] == "rid_conflict")
+    check("receipt inclusion", lambda: merkle.verify_inclusion(
+        receipt["log_index"] - 1, view["head"]["size"],
+        merkle.leaf_hash(leaf_of(receipt["leaf"], crypto.b64d(row["env_sha256"]))),
+        [crypto.b64d(p) for p in receipt["inclusion"]], crypto.b64d(view["head"]["root"])))
+    check("consistency", lambda: merkle.verify_consistency(
+        older["size"], view["head"]["size"], crypto.b64d(older["root"]), crypto.b64d(view["head"]["root"]),
+        [crypto.b64d(p) for p in view["consistency"]]))
+    restored = v["restored"]
+    message = crypto.log_epoch_message(restored["epoch"], restored["previous"], restored["size"],
+                                       crypto.b64d(restored["root"]), restored["time"])
+    check("restored message", lambda: message.hex() == restored["message_hex"] and restored["root"] == older["root"]
+          and restored["size"] == older["size"] and restored["kid"] == VECTORS["keys"]["signing"]["kid"])
+    check("restored signature", lambda: crypto.verify(signing_public, message, crypto.b64d(restored["signature"])) is None)
+    return failures
+
+
 def _leaves(node, path=()):
     """Paths of every string and number in the vectors, but the prose."""
     if isinstance(node, dict):
@@ -121,11 +183,17 @@ def edit_one_character(vectors, path):
 
 def test_the_server_agrees_with_every_vector():
     assert _failures(VECTORS) == []
+    assert _log_failures(LOG) == []
 
 
 @pytest.mark.parametrize("path", list(_leaves(VECTORS)), ids=lambda path: "/".join(map(str, path)))
 def test_a_vector_edited_by_one_character_fails(path):
     assert _failures(edit_one_character(VECTORS, path)) != []
+
+
+@pytest.mark.parametrize("path", list(_leaves(LOG)), ids=lambda path: "log/" + "/".join(map(str, path)))
+def test_a_log_vector_edited_by_one_character_fails(path):
+    assert _log_failures(edit_one_character(LOG, path)) != []
 
 
 def test_the_protocol_document_names_every_problem_code_and_header():

@@ -6,6 +6,7 @@ import { el, renderForm } from "./forms.js";
 import { LANGUAGES, formatDateTime, language, languageTag, nameOf, preferredLanguage, setLanguage, t, tn, ts } from "./i18n.js";
 import { formatDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
+import { qrCode } from "./qr.js";
 import { COPY_DAYS, copies, drafts, meta, privateMeta, reference, stranded } from "./store.js";
 import { APP_VERSION, COLLECTIONS, Revoked, events, syncOnce } from "./sync.js";
 import * as vault from "./vault.js";
@@ -13,6 +14,7 @@ import * as vault from "./vault.js";
 const BRAND = "Wildledger"; // a name, the same in every language
 const LOCK_AFTER_HIDDEN_MS = 5 * 60 * 1000;
 const RECENT_RECORDS = 5;
+const RESTORE_NOTICE_MS = 7 * 24 * 60 * 60 * 1000;
 const MAX_OFFICERS = 10;
 // Below this much free space (or 10 % of the quota) the officer is warned before a
 // record fails to save.
@@ -280,10 +282,23 @@ function forgotPinScreen() {
 
 const STATE_LABELS = () => ({ waiting: t("Waiting"), sent: t("Sent"), accepted: t("Accepted"), quarantined: t("Quarantined") });
 
+/** What the log checks found (PROTOCOL.md §9): an alarm stays until a supervisor deals with the phone. */
+async function logNotices() {
+  const [alarm, restored] = await Promise.all([meta.get(state.db, "logAlarm"), meta.get(state.db, "logRestored")]);
+  return [
+    alarm ? el("p", { class: "notice danger log-alarm", role: "alert" },
+      t("The server's records no longer match what it showed this phone before ({code}). Nothing will be deleted from this phone. Tell your supervisor now.", { code: alarm.code })) : null,
+    restored && Date.now() - restored.at < RESTORE_NOTICE_MS ? el("p", { class: "notice log-restored", role: "status" },
+      tn("The server was restored from a backup. This phone sent again the {n} record the server had lost.",
+        "The server was restored from a backup. This phone sent again the {n} records the server had lost.", restored.resent)) : null,
+  ];
+}
+
 function syncStatus() {
   const node = live(async () => {
     const [pending, status] = await Promise.all([outbox.pendingCount(state.db), meta.get(state.db, "sync")]);
     return [
+      ...(await logNotices()),
       el("p", {}, pending ? tn("{n} record waiting to sync", "{n} records waiting to sync", pending) : t("Nothing waiting to sync")),
       el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
       status?.last_error && status.last_attempt > (status.last_success ?? 0)
@@ -481,11 +496,41 @@ async function settingsScreen() {
     } }, t("Ask the browser to keep the data")) : null,
     el("h2", {}, t("Sync")),
     syncStatus(),
+    ...(await ledgerHead()),
     el("h2", {}, t("PIN")),
     el("button", { type: "button", class: "secondary", onclick: changePinScreen }, t("Change the PIN")),
     el("div", { class: "actions" },
       el("button", { type: "button", class: "secondary", onclick: home }, t("Back")),
       el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
+}
+
+/**
+ * The newest head of the server's ledger this phone has verified (PROTOCOL.md §9): as text,
+ * as a QR code and as a file, so a supervisor or an auditor can hold the server to it
+ * (`flask ledger prove`).
+ */
+async function ledgerHead() {
+  const head = await meta.get(state.db, "logHead");
+  if (!head) return [el("h2", {}, t("The server's ledger")), el("p", { class: "muted" }, t("No ledger head verified yet."))];
+  const text = JSON.stringify(head);
+  const exportHead = () => {
+    const link = el("a", { href: URL.createObjectURL(new Blob([text + "\n"], { type: "application/json" })),
+      download: `wildledger-head-${head.epoch}-${head.size}.json` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  };
+  const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value)];
+  return [
+    el("h2", {}, t("The server's ledger")),
+    el("p", {}, t("The newest state of the server's ledger that this phone has checked. Your supervisor can hold the server to it.")),
+    el("dl", { class: "facts ledger-head" },
+      ...fact(t("Records"), formatDecimal(String(head.size), language())),
+      ...fact(t("Checked at"), formatDateTime(head.time)),
+      ...fact(t("Root"), el("code", { class: "wrap" }, head.root)),
+      ...fact(t("Epoch"), String(head.epoch))),
+    qrCode(text, t("The ledger head as a QR code")),
+    el("button", { type: "button", class: "secondary", onclick: exportHead }, t("Export the ledger head")),
+  ];
 }
 
 function changePinScreen() {

@@ -22,6 +22,9 @@ const REQUEST = label("request");
 const ENROLL = label("enroll");
 const RESPONSE = label("response"); // v1 answers: the body alone (PROTOCOL.md §5, legacy)
 const ANSWER = encoder.encode("wildledger/v2/answer\0");
+const LEAF = label("leaf");
+const TREE_HEAD = label("tree-head");
+const LOG_EPOCH = label("log-epoch");
 
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
@@ -88,6 +91,9 @@ export async function verify(raw, message, signature) {
 
 // -- sealed records ---------------------------------------------------------------------
 
+/** What the outer signature covers: OUTER ‖ H(header) ‖ H(ct). */
+export const outerMessage = async (header, ct) => concat(OUTER, await sha256(header), await sha256(ct));
+
 export async function sealRecord(devicePrivateKey, intakePublicRaw, header, content) {
   const headerHash = await sha256(header);
   const inner = await sign(devicePrivateKey, concat(INNER, headerHash, await sha256(content)));
@@ -97,7 +103,7 @@ export async function sealRecord(devicePrivateKey, intakePublicRaw, header, cont
     concat(inner, content),
   );
   const sealed = concat(new Uint8Array(enc), new Uint8Array(ct));
-  const sig = await sign(devicePrivateKey, concat(OUTER, headerHash, await sha256(sealed)));
+  const sig = await sign(devicePrivateKey, await outerMessage(header, sealed));
   return { ct: sealed, sig };
 }
 
@@ -153,6 +159,19 @@ export async function verifyAnswer(signingKeyRaw, headerValue, { nonce, method, 
     return false;
   }
 }
+
+// -- the transparency log (PROTOCOL.md §9) ----------------------------------------------------
+
+/** A ledger row as a leaf: every column but the envelope bytes, which its digest stands for. */
+export function leafInput({ idx, rid, device_id: deviceId, seq, received_at_us: receivedAtUs, clock_offset_ms: offset, status }, envDigest) {
+  const fields = [String(idx), rid, deviceId, String(seq), b64e(envDigest), String(receivedAtUs), offset == null ? "" : String(offset), status];
+  return concat(LEAF, utf8(fields.join("\n")));
+}
+
+export const treeHeadMessage = ({ epoch, size, root, time }) => concat(TREE_HEAD, utf8(`${epoch}\n${size}\n${root}\n${time}`));
+
+export const logEpochMessage = ({ epoch, previous, size, root, time }) =>
+  concat(LOG_EPOCH, utf8(`${epoch}\n${previous}\n${size}\n${root}\n${time}`));
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 

@@ -2,8 +2,9 @@
 // does HTTP): seal into the outbox, hand out batches, apply receipts. An outbox entry is
 // deleted only in the transaction that stores its receipt, and only if the receipt
 // names this very envelope.
-import { b64d, b64e, envelopeDigest, sealRecord, utf8, uuid } from "./crypto.js";
+import { b64d, b64e, envelopeDigest, outerMessage, sealRecord, utf8, uuid, verify } from "./crypto.js";
 import { req, tx } from "./db.js";
+import { LogAnswerError, checkReceipt } from "./log.js";
 import { exclusive } from "./locks.js";
 import { copies } from "./store.js";
 
@@ -72,40 +73,63 @@ export function markSent(db, rids, now = Date.now()) {
   });
 }
 
+/** Days a sealed envelope is kept after its receipt, to be sent again if the server is restored (PROTOCOL.md §9). */
+export const RETAIN_DAYS = 30;
+/** …and at most this many, newest kept: retention is bounded by space. */
+export const RETAIN_MOST = 5000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const IN_SERVER = new Set(["accepted", "duplicate", "quarantined", "conflict"]);
+
+/** Whether our own copy of an envelope is broken (then the server's "bad signature" is believable). */
+async function broken(entry, devicePublic) {
+  try {
+    const [h, ct, sig] = [entry.envelope.h, entry.envelope.ct, entry.envelope.sig].map(b64d);
+    return !devicePublic || !(await verify(devicePublic, await outerMessage(h, ct), sig));
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Applies the server's answer to a push of `entries` (answer.receipts[k].i indexes
- * entries). Every status means the server holds the envelope, in the ledger or in
- * quarantine, so the entry leaves the outbox with its receipt stored in the same strict
- * transaction. Kept instead: receipts for another rid, and accepted/duplicate receipts
- * whose env_sha256 is not this envelope's digest (the server holds other bytes under
- * our rid; deleting ours would lose them). Returns {applied: [rid], kept: [rid]}.
+ * entries). An entry leaves the outbox, in the strict transaction that stores its receipt,
+ * only when the receipt proves the server holds this very envelope:
+ * - with a log index: its inclusion proof places the leaf of our envelope's digest in the
+ *   verified `head` (a failed proof throws LogAlarm, and nothing is deleted), and the
+ *   status says the server keeps it; accepted and duplicate must name our digest;
+ * - without one (refused before the log: a broken signature): only if our copy is broken too.
+ * `alarm`: a contradiction seen earlier; then nothing is deleted at all. The envelope stays
+ * on the receipt for RETAIN_DAYS, to be sent again after a restore. Returns {applied, kept}.
  */
-export async function applyReceipts(db, entries, answer, now = Date.now()) {
+export async function applyReceipts(db, entries, answer, now = Date.now(), { head = null, devicePublic = null, alarm = false } = {}) {
   const applied = [];
   const kept = [];
   for (const receipt of answer.receipts ?? []) {
     const entry = entries[receipt.i];
     if (!entry) continue;
-    if (receipt.rid !== entry.rid) {
-      console.warn("receipt %d names %s, expected %s: entry kept", receipt.i, receipt.rid, entry.rid);
+    const keep = (why) => {
+      if (why) console.warn("receipt for %s: %s; entry kept", entry.rid, why);
       kept.push(entry.rid);
+    };
+    if (receipt.rid !== entry.rid) {
+      keep(`names ${receipt.rid}`);
       continue;
     }
-    if (receipt.status === "accepted" || receipt.status === "duplicate") {
-      const { h, ct, sig } = entry.envelope;
-      const digest = b64e(await envelopeDigest(b64d(h), b64d(ct), b64d(sig)));
-      if (receipt.env_sha256 !== digest) {
-        console.warn("receipt for %s has env_sha256 %s, not %s: entry kept", entry.rid, receipt.env_sha256, digest);
-        kept.push(entry.rid);
-        continue;
-      }
-    } else if (receipt.status === "refused") {
-      // Not stored by the server (a revoked phone's record above its cap): ours is the only copy.
-      kept.push(entry.rid);
+    if (alarm || !IN_SERVER.has(receipt.status)) {
+      keep(null); // refused (not stored), or the log was caught contradicting itself: ours is the only copy
       continue;
-    } else if (!(receipt.status in HELD)) {
-      console.warn("receipt for %s has unknown status %s: entry kept", entry.rid, receipt.status);
-      kept.push(entry.rid);
+    }
+    const { h, ct, sig } = entry.envelope;
+    const digest = await envelopeDigest(b64d(h), b64d(ct), b64d(sig));
+    if ((receipt.status === "accepted" || receipt.status === "duplicate") && receipt.env_sha256 !== b64e(digest)) {
+      keep(`env_sha256 ${receipt.env_sha256} is not ours`);
+      continue;
+    }
+    if (receipt.log_index != null) {
+      if (!head) throw new LogAnswerError("a receipt with a log index but no verified head");
+      await checkReceipt(head, receipt, digest);
+    } else if (receipt.status !== "quarantined" || !(await broken(entry, devicePublic))) {
+      keep("refused before the log, but our envelope is sound");
       continue;
     }
     applied.push({ receipt, entry });
@@ -114,8 +138,9 @@ export async function applyReceipts(db, entries, answer, now = Date.now()) {
 
   await tx(db, ["receipts", "outbox", "copies"], "readwrite", async (s) => {
     for (const { receipt, entry } of applied) {
-      const { status, code = null, message = null, env_sha256 = null, log_index = null } = receipt;
-      s.receipts.put({ rid: entry.rid, seq: entry.seq, status, code, message, env_sha256, log_index, received_at: now });
+      const { status, code = null, message = null, env_sha256 = null, log_index = null, leaf = null } = receipt;
+      s.receipts.put({ rid: entry.rid, seq: entry.seq, status, code, message, env_sha256, log_index, received_at: now,
+        leaf, epoch: log_index == null ? null : head.epoch, retained: { ...entry, sent_at: null } });
       s.outbox.delete(entry.rid);
     }
     for (const { entry } of applied) {
@@ -124,6 +149,40 @@ export async function applyReceipts(db, entries, answer, now = Date.now()) {
     }
   }, STRICT);
   return { applied: applied.map(({ entry }) => entry.rid), kept };
+}
+
+/**
+ * The server was restored from a dump to `restoredTo` rows (a new log epoch): every
+ * retained envelope whose row lay beyond that goes back to the outbox, to be filed again,
+ * once. Returns how many.
+ */
+export function requeue(db, { restoredTo, epoch }) {
+  return tx(db, ["receipts", "outbox"], "readwrite", async (s) => {
+    let count = 0;
+    for (const row of await req(s.receipts.getAll())) {
+      if (row.retained && row.epoch != null && row.epoch < epoch && row.log_index > restoredTo) {
+        s.outbox.put(row.retained);
+        s.receipts.delete(row.rid);
+        count += 1;
+      }
+    }
+    return count;
+  }, STRICT);
+}
+
+/** Retained envelopes older than `days`, or beyond the newest RETAIN_MOST, are let go. */
+export function expireRetained(db, now = Date.now(), days = RETAIN_DAYS, most = RETAIN_MOST) {
+  return tx(db, "receipts", "readwrite", async (s) => {
+    const rows = (await req(s.receipts.getAll())).filter((row) => row.retained).sort((a, b) => b.received_at - a.received_at);
+    let count = 0;
+    rows.forEach((row, rank) => {
+      if (rank >= most || row.received_at < now - days * DAY_MS) {
+        s.receipts.put({ ...row, retained: null });
+        count += 1;
+      }
+    });
+    return count;
+  });
 }
 
 /**

@@ -5,6 +5,8 @@
 import { ApiError, PUSH, Unreachable, deviceClient } from "./api.js";
 import { exclusive } from "./locks.js";
 import * as outbox from "./outbox.js";
+import { b64d, publicRaw } from "./crypto.js";
+import { LogAlarm, LogAnswerError, checkView } from "./log.js";
 import { copies, meta, reference, wipeRevoked } from "./store.js";
 
 export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "translations"];
@@ -15,6 +17,14 @@ export const events = new EventTarget();
 const emit = (type, detail) => events.dispatchEvent(new CustomEvent(type, { detail }));
 
 export class Revoked extends Error {}
+
+const STRICT = { durability: "strict" };
+
+/** What checking the log needs: the pinned signing key, and our own public key (raw). */
+async function logKeys(db) {
+  const [serverKeys, deviceKey] = await Promise.all([meta.get(db, "serverKeys"), meta.get(db, "deviceKey")]);
+  return { signingRaw: b64d(serverKeys.signing.public_key), devicePublic: await publicRaw(deviceKey.publicKey) };
+}
 
 async function client(db, origin, languageTag) {
   const [device, deviceKey, serverKeys, clock, answers] = await Promise.all(
@@ -34,7 +44,7 @@ async function client(db, origin, languageTag) {
   });
 }
 
-async function appState() {
+async function appState(db) {
   const state = { version: APP_VERSION };
   try {
     const estimate = await navigator.storage?.estimate?.();
@@ -43,34 +53,75 @@ async function appState() {
   } catch {
     // storage estimates are a courtesy to the supervisor; never a reason not to sync
   }
+  const alarm = await meta.get(db, "logAlarm");
+  if (alarm) state.log_alarm = alarm.code; // the supervisor must hear of it
   return state;
 }
 
-async function push(db, request) {
+const heldLog = (head) => (head ? { epoch: head.epoch, size: head.size } : undefined);
+
+/**
+ * Holds the answer's log part to the head this phone keeps (PROTOCOL.md §9) and keeps the
+ * new head. After a declared restore, what the server lost goes back to the outbox.
+ * Throws LogAlarm (history rewritten) or LogAnswerError (no proper answer).
+ */
+async function adoptLog(db, view, signingRaw) {
+  const held = await meta.get(db, "logHead");
+  const { head, restoredTo } = await checkView(signingRaw, held, view);
+  let resent = 0;
+  if (restoredTo !== null) {
+    resent = await outbox.requeue(db, { restoredTo, epoch: head.epoch });
+    await meta.put(db, "logRestored", { at: Date.now(), epoch: head.epoch, size: restoredTo, resent }, STRICT);
+  }
+  await meta.put(db, "logHead", head, STRICT);
+  return { head, resent };
+}
+
+async function push(db, request, keys) {
   let sent = 0;
   for (;;) {
     const batch = await outbox.nextBatch(db);
     if (!batch.length) return sent;
     await outbox.markSent(db, batch.map((entry) => entry.rid), Date.now());
     emit("change");
+    const held = heldLog(await meta.get(db, "logHead"));
     let answer;
     try {
-      answer = await request("POST", PUSH, { records: batch.map((entry) => entry.envelope), app: await appState() });
+      answer = await request("POST", PUSH, { records: batch.map((entry) => entry.envelope), app: await appState(db), log: held });
     } catch (error) {
       // "Sent" means on its way; with no answer it is waiting again. If the server did
       // get it, the next push is answered "duplicate" with the same receipt.
       await outbox.markSent(db, batch.map((entry) => entry.rid), null);
       // Revoked: the answer carries a receipt for each envelope the server now holds
-      // (quarantined), so those may leave the outbox before the phone wipes itself.
+      // (quarantined, in the log), so those may leave the outbox before the phone wipes itself.
       if (error instanceof ApiError && error.code === "device_revoked" && Array.isArray(error.problem.receipts)) {
-        await outbox.applyReceipts(db, batch, error.problem, Date.now());
+        try {
+          await applyAnswer(db, batch, error.problem, keys);
+        } catch (proofError) {
+          console.warn("revocation receipts not proven; the envelopes are kept", proofError);
+        }
       }
       throw error;
     }
-    await outbox.applyReceipts(db, batch, answer.data, Date.now());
+    const { applied } = await applyAnswer(db, batch, answer.data, keys);
     sent += batch.length;
     emit("change");
+    if (applied.length === 0) return sent; // nothing provably held: try again at the next sync, never in a loop
   }
+}
+
+async function applyAnswer(db, batch, data, { signingRaw, devicePublic }) {
+  const { head } = await adoptLog(db, data.log, signingRaw);
+  const alarm = (await meta.get(db, "logAlarm")) != null;
+  return outbox.applyReceipts(db, batch, data, Date.now(), { head, devicePublic, alarm });
+}
+
+/** With nothing to push, a sync still asks for the head and a proof from the one held.
+ * Returns how many envelopes a declared restore sent back to the outbox. */
+async function checkLog(db, request, { signingRaw }) {
+  const held = await meta.get(db, "logHead");
+  const query = held ? `?epoch=${held.epoch}&size=${held.size}` : "";
+  return (await adoptLog(db, (await request("GET", `/api/v1/sync/log${query}`)).data, signingRaw)).resent;
 }
 
 async function pull(db, request, collection) {
@@ -105,7 +156,7 @@ async function adoptIntakeKeys(db) {
 /**
  * The pinned intake keys with those just pulled, newest epoch first; the current one (which
  * seals) is the highest epoch this phone has ever seen. Nothing an answer says, and no
- * start-over after a 410, takes the phone back to an older key (PROTOCOL.md §7).
+ * start-over after a 410, takes the phone back to an older key (PROTOCOL.md §2, §10).
  */
 export function mergeIntakeKeys(pinned = [], pulled = []) {
   const byKid = new Map();
@@ -128,9 +179,12 @@ export function syncOnce(db, { origin = globalThis.location.origin, languageTag 
     const status = (await meta.get(db, "sync")) ?? {};
     await meta.put(db, "sync", { ...status, last_attempt: now });
     emit("state", { running: true });
+    const keys = await logKeys(db);
     try {
-      const sent = await push(db, request);
+      let sent = await push(db, request, keys);
+      if (sent === 0 && (await checkLog(db, request, keys)) > 0) sent = await push(db, request, keys);
       await copies.expire(db, Date.now()); // readable copies last a few days past their receipt
+      if (!(await meta.get(db, "logAlarm"))) await outbox.expireRetained(db, Date.now());
       if (pullAll || !status.last_pull || now - status.last_pull > PULL_EVERY_MS) {
         for (const collection of COLLECTIONS) await pull(db, request, collection);
         status.last_pull = Date.now();
@@ -146,7 +200,16 @@ export function syncOnce(db, { origin = globalThis.location.origin, languageTag 
         emit("revoked");
         throw new Revoked();
       }
-      const code = error instanceof ApiError ? error.code || `http_${error.status}` : "unreachable";
+      if (error instanceof LogAlarm) {
+        // The server's own signed answers contradict what it showed this phone before:
+        // from now on nothing is deleted here, and the officer is told (PROTOCOL.md §9).
+        if (!(await meta.get(db, "logAlarm"))) {
+          await meta.put(db, "logAlarm", { code: error.code, detail: error.message, at: Date.now() }, STRICT);
+        }
+        emit("alarm");
+      }
+      const code = error instanceof ApiError ? error.code || `http_${error.status}`
+        : error instanceof LogAlarm ? error.code : error instanceof LogAnswerError ? "log_answer_invalid" : "unreachable";
       await meta.put(db, "sync", { ...status, last_attempt: now, last_error: code });
       return { state: "failed", code };
     } finally {

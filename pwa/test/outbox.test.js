@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { b64d, b64e, envelopeDigest, fromUtf8 } from "../src/crypto.js";
-import { applyReceipts, enqueue, markSent, nextBatch, pendingCount, statuses } from "../src/outbox.js";
+import { applyReceipts, enqueue, expireRetained, markSent, nextBatch, pendingCount, requeue, statuses } from "../src/outbox.js";
 import { copies, meta } from "../src/store.js";
 import { setPin } from "../src/vault.js";
-import { FAST, enrolled, freshDb, openEnvelope, seizure, spyTransactions } from "./helpers.js";
+import { FAST, ServerLog, enrolled, freshDb, openEnvelope, seizure, spyTransactions } from "./helpers.js";
 
 let db, phone, dataKey;
 beforeEach(async () => {
@@ -68,9 +68,8 @@ describe("enqueue", () => {
   it("continues the chain after earlier records were received and deleted", async () => {
     await sealMany(2);
     const first = await nextBatch(db);
-    await applyReceipts(db, first, {
-      receipts: await Promise.all(first.map(async (entry, i) => ({ i, rid: entry.rid, status: "accepted", env_sha256: await digestOf(entry.envelope), log_index: i }))),
-    });
+    const { answer, head } = await new ServerLog().answer(first);
+    await applyReceipts(db, first, answer, Date.now(), { head });
     await seal();
     const [third] = await nextBatch(db);
     expect(third.seq).toBe(3);
@@ -134,20 +133,12 @@ describe("applyReceipts", () => {
     return entries;
   }
 
-  it("stores each receipt and removes its entry, for every status", async () => {
+  it("stores each receipt, proven against the head, and removes its entry, for every status the server keeps", async () => {
     const entries = await pushed(4);
-    const [a, b, c, d] = await Promise.all(entries.map((entry) => digestOf(entry.envelope)));
-    const answer = {
-      receipts: [
-        { i: 0, rid: entries[0].rid, status: "accepted", code: null, message: null, env_sha256: a, log_index: 10 },
-        { i: 1, rid: entries[1].rid, status: "duplicate", code: null, message: null, env_sha256: b, log_index: 7 },
-        { i: 2, rid: entries[2].rid, status: "quarantined", code: "invalid_fields", message: "Some fields are not valid", env_sha256: c, log_index: 11 },
-        { i: 3, rid: entries[3].rid, status: "conflict", code: "rid_conflict", message: "Conflict", env_sha256: d, log_index: null },
-      ],
-      missing: [],
-      server_time: 1_764_000_200_000,
-    };
-    const result = await applyReceipts(db, entries, answer, 1_764_000_300_000);
+    const { answer, head } = await new ServerLog().answer(entries, { statuses: ["accepted", "duplicate", "quarantined", "conflict"] });
+    Object.assign(answer.receipts[2], { code: "invalid_fields", message: "Some fields are not valid" });
+    Object.assign(answer.receipts[3], { code: "rid_conflict", message: "Conflict" });
+    const result = await applyReceipts(db, entries, answer, 1_764_000_300_000, { head });
     expect(result).toEqual({ applied: entries.map((entry) => entry.rid), kept: [] });
     expect(await pendingCount(db)).toBe(0);
 
@@ -162,16 +153,58 @@ describe("applyReceipts", () => {
     expect((await copies.list(db)).every((copy) => copy.receipt_at === 1_764_000_300_000)).toBe(true);
   });
 
+  it("keeps the envelope on its receipt, to send again after a restore", async () => {
+    const entries = await pushed(3);
+    const log = new ServerLog();
+    const { answer, head } = await log.answer(entries);
+    await applyReceipts(db, entries, answer, 1_764_000_300_000, { head });
+    const kept = await requeue(db, { restoredTo: 1, epoch: 5 }); // the server lost rows 2 and 3
+    expect(kept).toBe(2);
+    expect((await nextBatch(db)).map((entry) => [entry.rid, entry.envelope])).toEqual(entries.slice(1).map((e) => [e.rid, e.envelope]));
+    expect((await statuses(db)).map((row) => row.state)).toEqual(["waiting", "waiting", "accepted"]);
+    expect(await expireRetained(db, 1_764_000_300_000 + 31 * 24 * 3600 * 1000)).toBe(1);
+    expect(await requeue(db, { restoredTo: 0, epoch: 9 })).toBe(0); // let go: nothing left to send again
+  });
+
+  it("keeps an entry whose inclusion proof fails, and raises the alarm", async () => {
+    const entries = await pushed(2);
+    const { answer, head } = await new ServerLog().answer(entries);
+    answer.receipts[1].leaf = { ...answer.receipts[1].leaf, clock_offset_ms: 3_600_000 }; // not the row we sent
+    await expect(applyReceipts(db, entries, answer, Date.now(), { head })).rejects.toMatchObject({ code: "log_inclusion_failed" });
+    expect(await pendingCount(db)).toBe(2);
+  });
+
+  it("deletes nothing once the log was caught contradicting itself", async () => {
+    const entries = await pushed(2);
+    const { answer, head } = await new ServerLog().answer(entries);
+    expect(await applyReceipts(db, entries, answer, Date.now(), { head, alarm: true })).toEqual({ applied: [], kept: entries.map((e) => e.rid) });
+    expect(await pendingCount(db)).toBe(2);
+  });
+
+  it("believes a refusal before the log only when our own envelope is broken", async () => {
+    const entries = await pushed(2);
+    const devicePublic = phone.devicePublic;
+    const sound = { i: 0, rid: entries[0].rid, status: "quarantined", code: "bad_signature", log_index: null };
+    entries[1].envelope = { ...entries[1].envelope, sig: b64e(new Uint8Array(64)) }; // broken on the phone
+    const broken = { i: 1, rid: entries[1].rid, status: "quarantined", code: "bad_signature", log_index: null };
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const result = await applyReceipts(db, entries, { receipts: [sound, broken] }, Date.now(), { devicePublic });
+    expect(result).toEqual({ applied: [entries[1].rid], kept: [entries[0].rid] });
+  });
+
+  it("keeps a refused entry: the server did not store it", async () => {
+    const entries = await pushed(1);
+    const refused = { i: 0, rid: entries[0].rid, status: "refused", code: "revoked_seq_beyond_cap", env_sha256: await digestOf(entries[0].envelope), log_index: null };
+    expect(await applyReceipts(db, entries, { receipts: [refused] })).toEqual({ applied: [], kept: [entries[0].rid] });
+  });
+
   it("keeps an entry whose accepted or duplicate receipt names other bytes", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const entries = await pushed(2);
-    const wrong = b64e(new Uint8Array(32));
-    const result = await applyReceipts(db, entries, {
-      receipts: [
-        { i: 0, rid: entries[0].rid, status: "accepted", env_sha256: wrong, log_index: 1 },
-        { i: 1, rid: entries[1].rid, status: "duplicate", env_sha256: null, log_index: 2 },
-      ],
-    });
+    const { answer, head } = await new ServerLog().answer(entries, { statuses: ["accepted", "duplicate"] });
+    answer.receipts[0].env_sha256 = b64e(new Uint8Array(32));
+    answer.receipts[1].env_sha256 = null;
+    const result = await applyReceipts(db, entries, answer, Date.now(), { head });
     expect(result).toEqual({ applied: [], kept: entries.map((entry) => entry.rid) });
     expect(await pendingCount(db)).toBe(2);
     expect((await statuses(db)).map((row) => row.state)).toEqual(["sent", "sent"]);
@@ -182,12 +215,9 @@ describe("applyReceipts", () => {
   it("keeps an entry whose receipt names another rid, and applies the rest", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const entries = await pushed(2);
-    const result = await applyReceipts(db, entries, {
-      receipts: [
-        { i: 0, rid: entries[1].rid, status: "quarantined", code: "device_mismatch" },
-        { i: 1, rid: entries[1].rid, status: "accepted", env_sha256: await digestOf(entries[1].envelope), log_index: 3 },
-      ],
-    });
+    const { answer, head } = await new ServerLog().answer(entries);
+    answer.receipts[0].rid = entries[1].rid;
+    const result = await applyReceipts(db, entries, answer, Date.now(), { head });
     expect(result).toEqual({ applied: [entries[1].rid], kept: [entries[0].rid] });
     expect((await nextBatch(db)).map((entry) => entry.rid)).toEqual([entries[0].rid]);
     expect(warn).toHaveBeenCalledOnce();
@@ -195,9 +225,9 @@ describe("applyReceipts", () => {
 
   it("stores receipts and deletes entries in one strict transaction", async () => {
     const entries = await pushed(2);
-    const receipts = await Promise.all(entries.map(async (entry, i) => ({ i, rid: entry.rid, status: "accepted", env_sha256: await digestOf(entry.envelope), log_index: i })));
+    const { answer, head } = await new ServerLog().answer(entries);
     const spy = spyTransactions();
-    await applyReceipts(db, entries, { receipts });
+    await applyReceipts(db, entries, answer, Date.now(), { head });
     spy.restore();
     expect(spy.log.filter((t) => t.mode === "readwrite")).toEqual([
       { stores: ["copies", "outbox", "receipts"], mode: "readwrite", durability: "strict" },

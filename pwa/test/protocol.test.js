@@ -5,15 +5,31 @@ import { readFileSync } from "node:fs";
 import { Aes128Gcm, CipherSuite, DhkemP256HkdfSha256, HkdfSha256 } from "@hpke/core";
 import { describe, expect, it } from "vitest";
 import {
-  answerMessage, b64d, b64e, concat, enrollMessage, envelopeDigest, fingerprint, fromUtf8, requestMessage,
-  responseMessage, sha256, utf8, verify, verifyAnswer, verifyResponse,
+  answerMessage, b64d, b64e, concat, enrollMessage, envelopeDigest, fingerprint, fromUtf8, leafInput, logEpochMessage,
+  requestMessage, responseMessage, sha256, treeHeadMessage, utf8, verify, verifyAnswer, verifyResponse,
 } from "../src/crypto.js";
+import { checkReceipt, checkView, rowLeaf } from "../src/log.js";
+import { nodeHash } from "../src/merkle.js";
 
 const VECTORS = JSON.parse(readFileSync(new URL("../../tests/vectors/protocol-vectors.json", import.meta.url), "utf8"));
+const LOG = JSON.parse(readFileSync(new URL("../../tests/vectors/log-vectors.json", import.meta.url), "utf8"));
 const suite = new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const fromHex = (text) => Uint8Array.from(text.match(/../g) ?? [], (pair) => parseInt(pair, 16));
 const label = (text) => utf8(`wildledger/v1/${text}\0`);
+
+/** A list of disagreements, and check(name, fn) that adds one unless fn gives true. */
+function checker() {
+  const found = [];
+  const check = async (name, fn) => {
+    try {
+      if ((await fn()) !== true) found.push(name);
+    } catch (error) {
+      found.push(`${name}: ${error}`);
+    }
+  };
+  return [found, check];
+}
 
 /** The private half matches the public one: a signature made with the scalar verifies with the public key. */
 async function privateMatchesPublic({ private_scalar: d, public: pub }) {
@@ -37,14 +53,7 @@ async function opens(env, intakeScalar, devicePublic) {
 
 /** Every way the vectors disagree with pwa/src/crypto.js. */
 async function failures(v) {
-  const found = [];
-  const check = async (name, fn) => {
-    try {
-      if ((await fn()) !== true) found.push(name);
-    } catch (error) {
-      found.push(`${name}: ${error}`);
-    }
-  };
+  const [found, check] = checker();
   for (const [name, key] of Object.entries(v.keys)) {
     await check(`${name} private`, () => privateMatchesPublic(key));
     await check(`${name} fingerprint`, async () => (await fingerprint(b64d(key.public))) === key.fingerprint);
@@ -99,6 +108,58 @@ async function failures(v) {
   return found;
 }
 
+async function rootOf(hashes) {
+  if (hashes.length === 1) return hashes[0];
+  let k = 1;
+  while (k * 2 < hashes.length) k *= 2;
+  return nodeHash(await rootOf(hashes.slice(0, k)), await rootOf(hashes.slice(k)));
+}
+
+/** Every way the log vectors disagree with pwa/src/crypto.js, merkle.js and log.js. */
+async function logFailures(v) {
+  const [found, check] = checker();
+  const signingRaw = b64d(VECTORS.keys.signing.public);
+  const hashes = [];
+  for (const [n, item] of v.rows.entries()) {
+    let digest;
+    try {
+      digest = await envelopeDigest(...["h", "ct", "sig"].map((k) => b64d(item.envelope[k])));
+    } catch (error) {
+      found.push(`row ${n}: ${error}`);
+      continue;
+    }
+    await check(`row ${n} digest`, () => b64e(digest) === item.env_sha256);
+    await check(`row ${n} leaf input`, () => hex(leafInput(item.row, digest)) === item.leaf_input_hex);
+    await check(`row ${n} leaf hash`, async () => b64e(await rowLeaf(item.row, digest)) === item.leaf_hash);
+    await check(`row ${n} index`, () => item.row.idx === n + 1);
+    hashes.push(await rowLeaf(item.row, digest));
+  }
+  for (const [name, head] of Object.entries(v.heads)) {
+    await check(`${name} message`, () => hex(treeHeadMessage(head)) === head.message_hex);
+    await check(`${name} root`, async () => b64e(await rootOf(hashes.slice(0, head.size))) === head.root);
+    await check(`${name} signature`, () => head.kid === VECTORS.keys.signing.kid && head.log === "wildledger"
+      && verify(signingRaw, treeHeadMessage(head), b64d(head.signature)));
+  }
+  const { held, receipt, log } = v.answer;
+  const older = v.heads.older;
+  const { message_hex: _hex, ...newest } = v.heads.newest;
+  const row = v.rows[receipt.log_index - 1];
+  await check("answer head", () => JSON.stringify(log.head) === JSON.stringify(newest));
+  await check("answer held", () => held.epoch === older.epoch && held.size === older.size && log.consistency_from === older.size && log.epochs.length === 0);
+  await check("receipt", () => JSON.stringify(receipt.leaf) === JSON.stringify(row.row) && receipt.rid === row.row.rid
+    && receipt.env_sha256 === row.env_sha256 && receipt.status === row.row.status && receipt.i === 0 && receipt.code === "rid_conflict");
+  // What the phone does with the answer: the view against the head it held, then the receipt.
+  await check("answer verifies", async () => {
+    const { head } = await checkView(signingRaw, { ...older }, log);
+    return checkReceipt(head, receipt, b64d(row.env_sha256));
+  });
+  const r = v.restored;
+  await check("restored message", () => hex(logEpochMessage(r)) === r.message_hex && r.root === older.root
+    && r.size === older.size && r.kid === VECTORS.keys.signing.kid);
+  await check("restored signature", () => verify(signingRaw, logEpochMessage(r), b64d(r.signature)));
+  return found;
+}
+
 /** Paths of every string and number in the vectors, but the prose. */
 function leaves(node, path = []) {
   if (Array.isArray(node)) return node.flatMap((value, index) => leaves(value, [...path, index]));
@@ -129,5 +190,13 @@ describe("protocol vectors", () => {
 
   it.each(leaves(VECTORS).map((path) => [path.join("/"), path]))("a vector edited at %s fails", async (_name, path) => {
     expect((await failures(editOneCharacter(VECTORS, path))).length).toBeGreaterThan(0);
+  });
+
+  it("the app agrees with every log vector", async () => {
+    expect(await logFailures(LOG)).toEqual([]);
+  });
+
+  it.each(leaves(LOG).map((path) => [path.join("/"), path]))("a log vector edited at log/%s fails", async (_name, path) => {
+    expect((await logFailures(editOneCharacter(LOG, path))).length).toBeGreaterThan(0);
   });
 });

@@ -3,7 +3,7 @@ import { applyReceipts, enqueue, nextBatch, pendingCount } from "../src/outbox.j
 import { copies, drafts, meta, privateMeta, reference, stranded, wipeRevoked, wipeSecrets } from "../src/store.js";
 import { setPin } from "../src/vault.js";
 import { b64d, b64e, envelopeDigest, newDataKey } from "../src/crypto.js";
-import { FAST, dump, enrolled, findString, freshDb, seizure, spyTransactions } from "./helpers.js";
+import { FAST, ServerLog, dump, enrolled, findString, freshDb, seizure, spyTransactions } from "./helpers.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 let db, dataKey;
@@ -17,11 +17,8 @@ afterEach(() => {
 });
 
 async function receive(entries, now) {
-  const receipts = await Promise.all(entries.map(async (entry, i) => {
-    const { h, ct, sig } = entry.envelope;
-    return { i, rid: entry.rid, status: "accepted", env_sha256: b64e(await envelopeDigest(b64d(h), b64d(ct), b64d(sig))), log_index: i };
-  }));
-  return applyReceipts(db, entries, { receipts }, now);
+  const { answer, head } = await new ServerLog().answer(entries);
+  return applyReceipts(db, entries, answer, now, { head });
 }
 
 describe("drafts", () => {

@@ -3,7 +3,7 @@ import { PIN_ITERATIONS, b64d, b64e, envelopeDigest, sign } from "../src/crypto.
 import { applyReceipts, enqueue, nextBatch } from "../src/outbox.js";
 import { copies, drafts, meta } from "../src/store.js";
 import { InvalidPin, MAX_FAILURES, NoPin, VaultWiped, WrongPin, changePin, isSet, resetPin, setPin, unlock } from "../src/vault.js";
-import { FAST, dump, enrolled, freshDb, seizure, spyTransactions } from "./helpers.js";
+import { FAST, ServerLog, dump, enrolled, freshDb, seizure, spyTransactions } from "./helpers.js";
 
 let db;
 beforeEach(async () => {
@@ -21,8 +21,8 @@ async function inUse(dataKey) {
   const draft = await drafts.save(db, dataKey, seizure());
   const received = await seal();
   const [entry] = await nextBatch(db);
-  const { h, ct, sig } = entry.envelope;
-  await applyReceipts(db, [entry], { receipts: [{ i: 0, rid: received, status: "accepted", env_sha256: b64e(await envelopeDigest(b64d(h), b64d(ct), b64d(sig))), log_index: 1 }] });
+  const { answer, head } = await new ServerLog().answer([entry]);
+  await applyReceipts(db, [entry], answer, Date.now(), { head });
   const waiting = await seal();
   return { phone, draft, received, waiting };
 }

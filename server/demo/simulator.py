@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from .. import crypto
+from . import log_client
 
 
 @dataclass
@@ -75,6 +76,8 @@ class SimulatedDevice:
         self.prev = None
         self.outbox = {}  # rid -> envelope, in sealing order; deleted only on a receipt
         self.receipts = {}  # rid -> last receipt
+        self.retained = {}  # rid -> (envelope, log index, epoch): kept to push again after a restore
+        self.head = None  # the newest signed tree head verified
         self.device_id = self.intake = self.signing_key = None
         self.collections = {}  # name -> {"checkpoint": int, "items": {key: data}}
 
@@ -164,27 +167,87 @@ class SimulatedDevice:
         except (ValueError, crypto.CryptoError) as error:
             raise BadAnswer(answer) from error
 
+    def held_log(self):
+        return {"epoch": self.head["epoch"], "size": self.head["size"]} if self.head else None
+
     def push(self, rids=None, app=None):
         """Push these outbox records (default: all, in order) in one batch, with what the
-        phone says about itself (`app`: version, storage) if given."""
+        phone says about itself (`app`: version, storage) if given. An entry leaves the
+        outbox only when its receipt's inclusion proof verifies against a head consistent
+        with the one held (PROTOCOL.md §7, §9); a contradiction raises LogAlarm."""
         rids = list(self.outbox) if rids is None else rids
-        body = _compact({"records": [self.outbox[rid] for rid in rids], **({"app": app} if app else {})})
+        held = self.held_log()
+        body = _compact({"records": [self.outbox[rid] for rid in rids], **({"app": app} if app else {}),
+                         **({"log": held} if held else {})})
         answer = self.post_signed(self.PUSH, body)
-        if answer.status != 200:
+        if answer.status not in (200, 403):
             raise DeviceError(answer)
         result = answer.json()
+        if answer.status == 403 and "receipts" not in result:
+            raise DeviceError(answer)
+        head = self._take_log(result["log"])
         for receipt in result["receipts"]:
-            # Every receipt means the server holds the envelope (stored or quarantined).
             # Receipts name their position: a damaged envelope may have no readable rid.
             rid = rids[receipt["i"]]
+            envelope = self.outbox.get(rid)
+            if envelope is None or not self._holds(head, receipt, envelope):
+                continue
             self.receipts[rid] = receipt
+            self.retained[rid] = (envelope, receipt.get("log_index"), head["epoch"])
             self.outbox.pop(rid, None)
+        if answer.status == 403:
+            raise DeviceError(answer)
         return result
+
+    def _holds(self, head, receipt, envelope):
+        """Whether the receipt shows the server holds this envelope, so it may leave the outbox."""
+        status, in_log = receipt["status"], receipt.get("log_index") is not None
+        try:
+            parts = [crypto.b64d(envelope[k]) for k in ("h", "ct", "sig")]
+            digest = crypto.envelope_digest(*parts)
+        except (crypto.CryptoError, KeyError, TypeError):
+            return status == "quarantined" and not in_log  # our copy is broken: the server's word stands
+        if in_log:
+            return log_client.check_receipt(head, receipt, digest) and status in ("accepted", "duplicate",
+                                                                                   "quarantined", "conflict")
+        if status != "quarantined":
+            return False
+        # Refused before the log (a broken signature): believed only if our copy is broken too.
+        try:
+            crypto.verify_envelope(crypto.public_raw(self.key), *parts)
+            return False
+        except crypto.CryptoError:
+            return True
+
+    def _take_log(self, view):
+        head, restored_to = log_client.check_view(self.signing_key, self.head, view)
+        if restored_to is not None:
+            # The server was restored from a dump: what it lost is sent again.
+            for rid, (envelope, index, epoch) in list(self.retained.items()):
+                if index is not None and epoch < head["epoch"] and index > restored_to:
+                    self.outbox[rid] = envelope
+                    del self.retained[rid]
+        self.head = head
+        return head
+
+    def check_log(self):
+        """Every sync asks for the head and a consistency proof, even with nothing to push."""
+        held = self.held_log()
+        query = f"?epoch={held['epoch']}&size={held['size']}" if held else ""
+        answer = self.send_signed("GET", f"/api/v1/sync/log{query}")
+        if answer.status != 200:
+            raise DeviceError(answer)
+        return self._take_log(answer.json())
 
     def sync(self, batch_size=25):
         receipts = []
         while self.outbox:
-            receipts.extend(self.push(list(self.outbox)[:batch_size])["receipts"])
+            batch = list(self.outbox)[:batch_size]
+            receipts.extend(self.push(batch)["receipts"])
+            if all(rid in self.outbox for rid in batch):
+                break  # nothing the server holds provably: try again later, never in a loop
+        if not receipts:
+            self.check_log()
         return receipts
 
     # -- pulls ----------------------------------------------------------------------------------

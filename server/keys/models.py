@@ -18,5 +18,5 @@ class ServerKey(db.Model):
     wrapped_private_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     # Intake keys only: 1, 2, 3… in order of creation. Phones never go back to a lower
-    # epoch than the newest they have pinned, whatever an answer says (PROTOCOL.md §7).
+    # epoch than the newest they have pinned, whatever an answer says (PROTOCOL.md §2, §10).
     epoch: Mapped[int | None] = mapped_column(Integer)

@@ -135,6 +135,21 @@ def sign_response(body: bytes):
     return f"{row.kid}.{crypto.b64e(crypto.sign(private_key(row), crypto.response_message(body)))}"
 
 
+def sign(message: bytes):
+    """(kid, signature) by the server signing key: tree heads and restore declarations."""
+    row = signing_key()
+    return row.kid, crypto.sign(private_key(row), message)
+
+
+def verify_signed(kid, message: bytes, signature: bytes):
+    """Whether a signing key this server holds, `kid`, signed `message`."""
+    row = db.session.scalar(select(ServerKey).filter_by(kid=kid, purpose=SIGNING)) if isinstance(kid, str) else None
+    try:
+        return row is not None and crypto.verify(row.public_key, message, signature) is None
+    except crypto.CryptoError:
+        return False
+
+
 def sign_answer(nonce, method, path, status, body: bytes, time_ms):
     """Wl-Answer-Signature: '<kid>.<server time ms>.<signature>', bound to the request."""
     row = signing_key()

@@ -102,9 +102,19 @@ def _quarantine(device, envelope, code, detail=None, entry=None):
                    entry.idx if entry else None)
 
 
+@dataclass
+class Intake:
+    """What one push did: a receipt per envelope, and whether the device is revoked (the
+    answer is then 403 device_revoked, carrying the receipts)."""
+
+    receipts: list
+    revoked: bool
+
+
 def receive(device, raw_envelopes, clock_offset_ms):
-    """Receipts for one authenticated batch. Raises ApiError('device_revoked') after
-    quarantining a revoked device's verified envelopes."""
+    """Receipts for one authenticated batch (an Intake). Every envelope whose outer
+    signature verifies enters the log, with its status: received, revoked (a revoked
+    device's, quarantined) or conflict (another envelope under a rid the log holds)."""
     now = utcnow()
     receipts, verified = [], []
     for position, raw in enumerate(raw_envelopes):
@@ -122,33 +132,35 @@ def receive(device, raw_envelopes, clock_offset_ms):
             continue
         verified.append(envelope)
 
-    if not device.active:
-        receipts.extend(_revoked(device, verified))
-        db.session.commit()
-        raise ApiError("device_revoked", receipts=[r.as_dict() for r in sorted(receipts, key=lambda r: r.i)])
-
     appended, duplicates = [], []
     head = ledger.lock_head() if verified else None
     # One lookup for the whole batch; appends join it, so a rid sent twice in one batch
     # is a duplicate of itself.
     known = ledger.find_all([envelope.rid for envelope in verified]) if verified else {}
+    cap = None if device.active else (device.revoked_seq or 0) + current_app.config["REVOKED_SEQ_MARGIN"]
     for envelope in verified:
         existing = known.get(envelope.rid)
-        if existing is None:
+        if existing is not None and existing.env_sha256 == envelope.digest:
+            duplicates.append((envelope, existing.idx))
+        elif existing is not None:
+            receipts.append(_conflict(head, device, envelope, now, clock_offset_ms))
+        elif cap is not None and envelope.header["seq"] > cap:
+            # A revoked phone sealing far beyond what it held when it was revoked is in other
+            # hands: refused, stored nowhere; the phone keeps the envelope (PROTOCOL.md §8).
+            receipts.append(Receipt(envelope.position, envelope.rid, "refused", "revoked_seq_beyond_cap",
+                                    message("revoked_seq_beyond_cap"), crypto.b64e(envelope.digest)))
+        elif cap is not None:
+            entry = known[envelope.rid] = _append(head, device, envelope, now, clock_offset_ms, "revoked")
+            receipts.append(_quarantine(device, envelope, "device_revoked", entry=entry))
+        else:
             entry = known[envelope.rid] = _append(head, device, envelope, now, clock_offset_ms)
             appended.append((envelope, entry))
-        elif existing.env_sha256 == envelope.digest:
-            duplicates.append((envelope, existing.idx))
-        else:
-            log.warning("rid conflict: device %s sent a different envelope for %s", device.id, envelope.rid)
-            receipt = _quarantine(device, envelope, "rid_conflict")
-            receipt.status = "conflict"
-            receipts.append(receipt)
     # The ledger row is committed before anything is opened: whatever happens next,
     # the envelope is safe and `flask intake replay` can file it again.
     appended_idx = [entry.idx for _, entry in appended]
     db.session.commit()
 
+    previous = None
     if appended:
         # Crash tests (the PWA's, and test_failpoints) kill the process here: the rows are
         # in the ledger, not filed, and the phone never hears an answer.
@@ -160,34 +172,42 @@ def receive(device, raw_envelopes, clock_offset_ms):
         seqs = [envelope.header["seq"] for envelope, _ in appended]
         previous = dict(db.session.execute(
             select(LedgerEntry.seq, LedgerEntry.env_sha256).filter_by(device_id=device.id)
-            .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)))).all())
+            .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)), LedgerEntry.status != "conflict")).all())
     for envelope, entry in appended:
         receipts.append(file_entry(entry, device, envelope, previous=previous))
     receipts.extend(_duplicates(device, duplicates, set(appended_idx)))
     db.session.commit()
-    return sorted(receipts, key=lambda receipt: receipt.i)
+    return Intake(sorted(receipts, key=lambda receipt: receipt.i), revoked=not device.active)
 
 
-def _revoked(device, verified):
-    """A revoked phone's verified envelopes: what the ledger already holds is a duplicate
-    (its answer was lost); the rest is quarantined for a supervisor to release, up to
-    the seq cap. Above it the phone has sealed far more than it held when it was revoked
-    (someone else is using it): refused with a code, stored nowhere, and the phone keeps
-    the envelopes to be carried in (PROTOCOL.md §8)."""
-    cap = (device.revoked_seq or 0) + current_app.config["REVOKED_SEQ_MARGIN"]
-    known = ledger.find_all([envelope.rid for envelope in verified]) if verified else {}
-    receipts = []
-    for envelope in verified:
-        existing = known.get(envelope.rid)
-        if existing is not None and existing.env_sha256 == envelope.digest:
-            receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
-                                    env_sha256=crypto.b64e(envelope.digest), log_index=existing.idx))
-        elif envelope.header["seq"] > cap:
-            receipts.append(Receipt(envelope.position, envelope.rid, "refused", "revoked_seq_beyond_cap",
-                                    message("revoked_seq_beyond_cap"), crypto.b64e(envelope.digest)))
-        else:
-            receipts.append(_quarantine(device, envelope, "device_revoked"))
-    return receipts
+def _conflict(head, device, envelope, now, clock_offset_ms):
+    """A different envelope under a rid the log holds: logged beside it (status conflict)
+    and quarantined, once however often it is sent."""
+    entry = ledger.find_envelope(envelope.rid, envelope.digest)
+    if entry is None:
+        log.warning("rid conflict: device %s sent a different envelope for %s", device.id, envelope.rid)
+        entry = _append(head, device, envelope, now, clock_offset_ms, "conflict")
+    receipt = _quarantine(device, envelope, "rid_conflict", entry=entry)
+    receipt.status = "conflict"
+    return receipt
+
+
+def answer(receipts, held=None):
+    """The receipts as the wire has them, each with a log index carrying its leaf and its
+    inclusion path, and the log's view (signed head, consistency from `held`), all against
+    one snapshot of the log (PROTOCOL.md §9)."""
+    snap = ledger.snapshot()
+    indexes = sorted({r.log_index for r in receipts if r.log_index is not None})
+    entries = {e.idx: e for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(indexes)))}
+    view, paths = ledger.view(snap, server_time_ms(), held, [idx - 1 for idx in indexes])
+    wire = []
+    for receipt in receipts:
+        item = receipt.as_dict()
+        if receipt.log_index is not None:
+            item["leaf"] = ledger.leaf_fields(entries[receipt.log_index])
+            item["inclusion"] = paths[receipt.log_index - 1]
+        wire.append(item)
+    return wire, view
 
 
 def _duplicates(device, duplicates, appended_idx):
@@ -218,10 +238,11 @@ def _duplicates(device, duplicates, appended_idx):
     return receipts
 
 
-def _append(head, device, envelope, received_at, clock_offset_ms):
+def _append(head, device, envelope, received_at, clock_offset_ms, status="received"):
     return ledger.append(head, rid=envelope.rid, device_id=device.id, seq=envelope.header["seq"],
                          header=envelope.header_bytes, ct=envelope.ct, sig=envelope.sig,
-                         env_sha256=envelope.digest, received_at=received_at, clock_offset_ms=clock_offset_ms)
+                         env_sha256=envelope.digest, received_at=received_at, clock_offset_ms=clock_offset_ms,
+                         status=status)
 
 
 def _flags(device, entry, header, device_time, previous=None):
@@ -302,12 +323,13 @@ def _filed(entry):
 def missing_seqs(device_id):
     """Sequence numbers below the device's highest that the ledger never received."""
     count, highest = db.session.execute(
-        select(func.count(LedgerEntry.idx), func.max(LedgerEntry.seq)).filter_by(device_id=device_id)).one()
+        select(func.count(LedgerEntry.seq.distinct()), func.max(LedgerEntry.seq))
+        .where(LedgerEntry.device_id == device_id)).one()
     if not highest or count == highest:
         return []
     missing, expected = [], 1
-    for (seq,) in db.session.execute(select(LedgerEntry.seq).filter_by(device_id=device_id)
-                                     .order_by(LedgerEntry.seq)):
+    for (seq,) in db.session.execute(select(LedgerEntry.seq).where(LedgerEntry.device_id == device_id)
+                                     .distinct().order_by(LedgerEntry.seq)):
         missing.extend(range(expected, min(seq, expected + MISSING_REPORTED - len(missing))))
         if len(missing) >= MISSING_REPORTED:
             break
@@ -316,23 +338,33 @@ def missing_seqs(device_id):
 
 
 def replay():
-    """Re-run intake for every ledger row that has no store rows. Returns receipts."""
+    """Re-run intake for every row of the log that arrived from an active device and has no
+    store rows. A row whose columns no longer hash to its leaf in the log (rewritten by
+    hand) is not filed. Returns (receipts, [idx of rows refused])."""
     orphans = db.session.scalars(select(LedgerEntry).outerjoin(Record, Record.ledger_idx == LedgerEntry.idx)
-                                 .where(Record.id.is_(None)).order_by(LedgerEntry.idx)).all()
-    receipts = []
+                                 .where(Record.id.is_(None), LedgerEntry.status == "received")
+                                 .order_by(LedgerEntry.idx)).all()
+    receipts, altered = [], []
     for entry in orphans:
+        if not ledger.leaf_matches(entry):
+            log.error("ledger row %s does not match its leaf in the log: not filed", entry.idx)
+            altered.append(entry.idx)
+            continue
         receipts.append(file_entry(entry, db.session.get(Device, entry.device_id)))
         db.session.commit()
-    return receipts
+    return receipts, altered
 
 
 def release(quarantine_id):
-    """A supervisor releases a held record: a revoked device's envelope enters the
-    ledger; a ledger-backed one is filed again."""
+    """A supervisor releases a held record: a ledger-backed one (a revoked device's
+    included) is filed from its row; a revoked device's envelope held before the log
+    recorded them (older stores) enters the ledger first. A rid conflict never is."""
     row = db.session.get(Quarantine, quarantine_id)
     if row is None or row.status != "held":
         raise LookupError(_("No held quarantine row %(id)d.", id=quarantine_id))
     device = db.session.get(Device, row.device_id)
+    if row.code == "rid_conflict":
+        raise ValueError(_("A record quarantined for %(code)s cannot be released.", code=row.code))
     if row.ledger_idx is not None:
         receipt = file_entry(db.session.get(LedgerEntry, row.ledger_idx), device)
     elif row.code == "device_revoked":

@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -6,14 +6,23 @@ from ..extensions import db
 
 
 class LedgerEntry(db.Model):
-    """One sealed envelope, exactly as the phone sent it. Append-only; a hash chain
-    (chain_hash = H(previous chain_hash, idx, rid, env_sha256, received_at)) makes
-    edits, deletions and reordering detectable by `flask ledger verify`."""
+    """One sealed envelope whose outer signature verified, exactly as the phone sent it,
+    and a leaf of the transparency log (PROTOCOL.md §9): its leaf covers every column.
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE (sync/guard.py).
+
+    status: `received` (from an active device), `revoked` (from a revoked device: held in
+    quarantine), `conflict` (another envelope under a rid the log already holds)."""
 
     __tablename__ = "ledger"
-    __table_args__ = (Index("ix_ledger_device_seq", "device_id", "seq"),)
+    __table_args__ = (
+        Index("ix_ledger_device_seq", "device_id", "seq"),
+        UniqueConstraint("rid", "env_sha256"),
+        # One envelope per rid is the record; conflicts sit beside it.
+        Index("uq_ledger_rid_primary", "rid", unique=True, sqlite_where=text("status <> 'conflict'"),
+              postgresql_where=text("status <> 'conflict'")),
+    )
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    rid: Mapped[str] = mapped_column(String(36), unique=True)
+    rid: Mapped[str] = mapped_column(String(36))
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
     seq: Mapped[int] = mapped_column(BigInteger)
     header: Mapped[bytes] = mapped_column(LargeBinary)
@@ -22,17 +31,46 @@ class LedgerEntry(db.Model):
     env_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
     received_at: Mapped[object] = mapped_column(UTCDateTime)
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
-    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(10), default="received", server_default="received")
+
+
+class LedgerNode(db.Model):
+    """A perfect subtree of the log: level 0 is the leaf hash of row idx + 1; a node at
+    (level, idx) covers leaves idx·2^level … (idx+1)·2^level − 1. A root or a proof reads
+    O(log n) of them (merkle.py). Append-only, like the ledger."""
+
+    __tablename__ = "ledger_nodes"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class LedgerHead(db.Model):
-    """A single row: the chain's tip. Appends lock it (FOR UPDATE on PostgreSQL) so
-    two workers can never both extend the chain from the same parent."""
+    """A single row: the log's size, root and frontier (the perfect subtrees of its right
+    edge, so an append reads nothing else), and its epoch. Appends lock it (FOR UPDATE on
+    PostgreSQL), so two workers never both extend the log from the same size."""
 
     __tablename__ = "ledger_head"
     id: Mapped[int] = mapped_column(primary_key=True)
-    idx: Mapped[int] = mapped_column(BigInteger)
-    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerEpoch(db.Model):
+    """A signed declaration that the log was restored from a dump: from `epoch` on, the
+    log continues from `size` leaves whose root is `root` (PROTOCOL.md §9, restores).
+    Append-only."""
+
+    __tablename__ = "ledger_epochs"
+    epoch: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    previous: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    time_ms: Mapped[int] = mapped_column(BigInteger)
+    kid: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Quarantine(db.Model):

@@ -17,6 +17,8 @@ from .schemas import (
     ENROLL_HEADERS,
     EnrollRequestSchema,
     EnrollResponseSchema,
+    LogArgsSchema,
+    LogViewSchema,
     PullArgsSchema,
     PullResponseSchema,
     PushRequestSchema,
@@ -93,11 +95,28 @@ def push(args):
     if len(args["records"]) > current_app.config["MAX_BATCH_RECORDS"]:
         raise ApiError("batch_too_large", max_records=current_app.config["MAX_BATCH_RECORDS"])
     raw = request.get_json()["records"]  # verbatim, so quarantine keeps exactly what came
-    receipts = intake.receive(g.device, raw, g.clock_offset_ms)
+    result = intake.receive(g.device, raw, g.clock_offset_ms)
+    receipts, log = intake.answer(result.receipts, args.get("log"))
+    if result.revoked:
+        raise ApiError("device_revoked", receipts=receipts, log=log)
     if args.get("app"):
         devices.note_app_state(g.device, args["app"])
-    return {"receipts": [r.as_dict() for r in receipts], "missing": intake.missing_seqs(g.device.id),
-            "server_time": intake.server_time_ms()}
+    return {"receipts": receipts, "missing": intake.missing_seqs(g.device.id), "server_time": intake.server_time_ms(),
+            "log": log}
+
+
+@blp.route("/sync/log", methods=["GET"], parameters=DEVICE_HEADERS)
+@blp.doc(security=_DEVICE_SECURITY)
+@device_required
+@blp.arguments(LogArgsSchema, location="query")
+@blp.response(200, LogViewSchema, headers=ANSWER_HEADERS)
+def log_head(args):
+    """The signed tree head, and a consistency proof from the head the phone holds."""
+    if g.device.revoked_at is not None:
+        raise ApiError("device_revoked")
+    held = {"epoch": args["epoch"], "size": args["size"]} if {"epoch", "size"} <= args.keys() else None
+    _receipts, log = intake.answer([], held)
+    return log
 
 
 @blp.route("/sync/pull/<string:collection>", methods=["GET"], parameters=[{

@@ -40,11 +40,31 @@ class AppStateSchema(Schema):
     storage_persistent = fields.Boolean(allow_none=True)
     storage_usage = fields.Integer(validate=validate.Range(min=0), allow_none=True)
     storage_quota = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+    log_alarm = fields.String(validate=validate.Length(max=40), allow_none=True,
+                              metadata={"description": "the phone caught the log contradicting itself (PROTOCOL.md §9)"})
+
+
+class HeldHeadSchema(Schema):
+    """The newest tree head the phone has verified: the answer proves consistency from it."""
+
+    epoch = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**62))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**62))
 
 
 class PushRequestSchema(Schema):
     records = fields.List(fields.Nested(EnvelopeSchema), required=True, validate=validate.Length(min=1))
     app = fields.Nested(AppStateSchema)
+    log = fields.Nested(HeldHeadSchema, metadata={"description": "the head the phone holds, if any"})
+
+
+class LeafSchema(Schema):
+    idx = fields.Integer()
+    rid = fields.String()
+    device_id = fields.String()
+    seq = fields.Integer()
+    received_at_us = fields.Integer()
+    clock_offset_ms = fields.Integer(allow_none=True)
+    status = fields.String(validate=validate.OneOf(["received", "revoked", "conflict"]))
 
 
 class ReceiptSchema(Schema):
@@ -55,13 +75,48 @@ class ReceiptSchema(Schema):
     code = fields.String(allow_none=True)
     message = fields.String(allow_none=True)
     env_sha256 = fields.String(allow_none=True)
-    log_index = fields.Integer(allow_none=True)
+    log_index = fields.Integer(allow_none=True, metadata={"description": "the ledger row; leaf index + 1"})
+    leaf = fields.Nested(LeafSchema, metadata={"description": "the row's other columns, to recompute the leaf"})
+    inclusion = fields.List(fields.String(), metadata={"description": "audit path to the answer's head"})
+
+
+class TreeHeadSchema(Schema):
+    log = fields.String()
+    epoch = fields.Integer()
+    size = fields.Integer()
+    root = fields.String()
+    time = fields.Integer()
+    kid = fields.String()
+    signature = fields.String()
+
+
+class LogEpochSchema(TreeHeadSchema):
+    """A restore declaration: signed like a head, naming the epoch it follows."""
+
+    class Meta:
+        exclude = ("log",)
+
+    previous = fields.Integer()
+
+
+class LogViewSchema(Schema):
+    head = fields.Nested(TreeHeadSchema)
+    epochs = fields.List(fields.Nested(LogEpochSchema), metadata={"description": "restores since the held epoch"})
+    consistency_from = fields.Integer(allow_none=True)
+    consistency = fields.List(fields.String(), allow_none=True,
+                              metadata={"description": "from consistency_from to head.size; null: none possible"})
+
+
+class LogArgsSchema(Schema):
+    epoch = fields.Integer(validate=validate.Range(min=0, max=2**62))
+    size = fields.Integer(validate=validate.Range(min=0, max=2**62))
 
 
 class PushResponseSchema(Schema):
     receipts = fields.List(fields.Nested(ReceiptSchema))
     missing = fields.List(fields.Integer(), metadata={"description": "sequence numbers never received"})
     server_time = fields.Integer()
+    log = fields.Nested(LogViewSchema)
 
 
 class EnrollRequestSchema(Schema):

@@ -5,8 +5,8 @@ import time
 
 from sqlalchemy import select
 
-from server.devices.models import Device
 from server.devices import service as devices
+from server.devices.models import Device
 from server.extensions import db
 from server.store.models import Record
 from server.sync.models import Quarantine
@@ -76,8 +76,10 @@ def test_6_a_phone_whose_clock_is_400_days_ahead_still_syncs(station, phone):
         [record] = db.session.scalars(select(Record)).all()
         assert record.content["reporting_officer"] == "Đỗ Thị Đồng Hồ"
         assert "future" in record.flags
-        device = db.session.scalars(select(Device)).one()
-        assert abs(device.clock_offset_ms + 400 * DAY_MS) < 10 * 60 * 1000  # measured, about -400 days
+        # Measured at the push, about -400 days. (Not the device's last offset: Playwright's
+        # clock is the page's only, and the service worker's sync asks for the log head on
+        # the real clock.)
+        assert abs(record.clock_offset_ms + 400 * DAY_MS) < 10 * 60 * 1000
     assert phone.errors == []
 
 
