@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, errors, ratelimit
+from . import config, errors, headers, jsonguard, ratelimit
 from .extensions import api, babel, configure_engine, db, migrate
 from .i18n import TRANSLATIONS, select_locale, translate
 from .sync.schemas import SECURITY_SCHEMES
@@ -34,6 +34,8 @@ def create_app(test_config=None):
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
     errors.init_app(app)
+    jsonguard.init_app(app)
+    headers.init_app(app)
     ratelimit.init_app(app)
     with app.app_context():
         configure_engine(db.engine)

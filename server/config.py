@@ -31,6 +31,19 @@ def from_environment(instance_path):
         # Slow 3G moves ~50 kB/s; phones send ≤ 64 KiB batches, this leaves headroom.
         "MAX_CONTENT_LENGTH": _int("WILDLEDGER_MAX_BODY_BYTES", 512 * 1024),
         "AUTH_FAILURES_PER_MINUTE": _int("WILDLEDGER_AUTH_FAILURES_PER_MINUTE", 30),
+        # Where the failure counts live when several workers must share them (redis://…);
+        # unset: in each process's memory, bounded to RATE_LIMIT_KEYS keys.
+        "RATE_LIMIT_REDIS_URL": os.environ.get("WILDLEDGER_RATE_LIMIT_REDIS_URL") or None,
+        "RATE_LIMIT_KEYS": _int("WILDLEDGER_RATE_LIMIT_KEYS", 10_000),
+        "RATE_LIMIT_NAMESPACE": os.environ.get("WILDLEDGER_RATE_LIMIT_NAMESPACE", "wildledger"),
+        # Read-API tokens expire after this many days (`users token --days` for another).
+        "TOKEN_DAYS": _int("WILDLEDGER_TOKEN_DAYS", 90),
+        # The audit log's head becomes a leaf of the ledger's log every this many entries, or
+        # this many minutes after the last anchor when anything was added.
+        "AUDIT_ANCHOR_EVERY": _int("WILDLEDGER_AUDIT_ANCHOR_EVERY", 100),
+        "AUDIT_ANCHOR_MINUTES": _int("WILDLEDGER_AUDIT_ANCHOR_MINUTES", 10),
+        # Never write SQL parameters (decrypted record content) into logs or exceptions.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         # A revoked phone's pushes are quarantined up to the highest seq it had sent when it
         # was revoked plus this many records (sealed offline before it heard); refused above.
         "REVOKED_SEQ_MARGIN": _int("WILDLEDGER_REVOKED_SEQ_MARGIN", 100),

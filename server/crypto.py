@@ -48,6 +48,7 @@ ANSWER = b"wildledger/v2/answer\x00"  # the answer signature bound to its reques
 LEAF = b"wildledger/v1/leaf\x00"  # a ledger row as a transparency-log leaf (PROTOCOL.md §9)
 TREE_HEAD = b"wildledger/v1/tree-head\x00"
 LOG_EPOCH = b"wildledger/v1/log-epoch\x00"
+ANCHOR = b"wildledger/v1/audit-anchor\x00"  # the audit log's head as a leaf of the log
 KEK_AAD = b"wildledger/v1/kek\x00"
 
 SIGNATURE_LENGTH = 64
@@ -234,6 +235,12 @@ def log_epoch_message(epoch, previous, size, root: bytes, time_ms) -> bytes:
     return LOG_EPOCH + f"{epoch}\n{previous}\n{size}\n{b64e(root)}\n{time_ms}".encode("ascii")
 
 
+def anchor_statement(audit_seq, audit_hash: bytes, time_ms) -> bytes:
+    """The header of an audit anchor row; the server signs ANCHOR ‖ statement."""
+    return json.dumps({"audit_seq": audit_seq, "audit_hash": b64e(audit_hash), "time": time_ms},
+                      separators=(",", ":")).encode("ascii")
+
+
 # -- key encryption at rest ---------------------------------------------------------
 
 class KeyEncryptionKey:
@@ -270,9 +277,55 @@ class KeyEncryptionKey:
             raise CryptoError("wrong_kek") from error
 
 
+# -- database dumps, encrypted to an offline key (age, RFC-less but widely read: age-encryption.org) --
+
+def age_recipients(text):
+    """age X25519 recipients (age1…), one per line; # comments and blank lines skipped."""
+    import pyrage
+
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    try:
+        recipients = [pyrage.x25519.Recipient.from_str(line) for line in lines]
+    except pyrage.RecipientError as error:
+        raise CryptoError("bad_recipient") from error
+    if not recipients:
+        raise CryptoError("bad_recipient")
+    return recipients
+
+
+def age_encrypt(reader, writer, recipients):
+    import pyrage
+
+    pyrage.encrypt_io(reader, writer, recipients)
+
+
+def age_decrypt(reader, writer, identity_text):
+    import pyrage
+
+    try:
+        identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in identity_text.splitlines()
+                      if line.strip().startswith("AGE-SECRET-KEY-")]
+        pyrage.decrypt_io(reader, writer, identities)
+    except (pyrage.IdentityError, pyrage.DecryptError) as error:
+        raise CryptoError("backup_unreadable") from error
+
+
+def age_keygen():
+    """(identity text, recipient text): the identity goes offline, the recipient to the host."""
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
+
+
 # -- passphrase-protected backups -------------------------------------------------------
 
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+# What a backup may ask of the restoring host: never weaker than today's (existing backups
+# use exactly it), never so costly that a crafted file exhausts the server (scrypt needs
+# 128·n·r bytes: 1 GiB at the ceiling).
+_SCRYPT_FLOOR = {"n": 2**15, "r": 8, "p": 1}
+_SCRYPT_CEILING = {"n": 2**20, "r": 8, "p": 4}
 
 
 def _passphrase_key(passphrase: str, salt: bytes, n, r, p) -> bytes:
@@ -293,9 +346,15 @@ def import_backup(blob: bytes, passphrase: str) -> dict:
         document = json.loads(blob)
         if document.get("format") != "wildledger-keys-backup" or document.get("version") != 1:
             raise ValueError("not a Wildledger key backup")
+        params = {name: document[name] for name in _SCRYPT}
+        if not all(isinstance(value, int) and _SCRYPT_FLOOR[name] <= value <= _SCRYPT_CEILING[name]
+                   for name, value in params.items()) or params["n"] & (params["n"] - 1):
+            raise CryptoError("backup_parameters")
         key = _passphrase_key(passphrase, b64d(document["salt"]), document["n"], document["r"], document["p"])
         plaintext = AESGCM(key).decrypt(b64d(document["nonce"]), b64d(document["ciphertext"]),
                                         b"wildledger-keys-backup/1")
     except (ValueError, KeyError, TypeError, InvalidTag, CryptoError) as error:
+        if getattr(error, "code", None) == "backup_parameters":
+            raise
         raise CryptoError("backup_unreadable") from error
     return json.loads(plaintext)

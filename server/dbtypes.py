@@ -1,5 +1,5 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -27,3 +27,11 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow():
     return datetime.now(UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment):
+    """Microseconds since the epoch, exactly (no float on the way)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)

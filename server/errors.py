@@ -22,6 +22,9 @@ _CATALOG = [
     # Requests
     Problem("bad_request", 400, _l("The request could not be read.")),
     Problem("invalid_request", 422, _l("The request has missing or invalid values.")),
+    Problem("json_too_deep", 400, _l("The request's data is nested too deeply.")),
+    Problem("json_number_too_long", 400, _l("The request holds a number too long to be one.")),
+    Problem("json_invalid_unicode", 400, _l("The request's text is not valid Unicode.")),
     Problem("not_found", 404, _l("Nothing was found at this address.")),
     Problem("method_not_allowed", 405, _l("This address does not accept this method.")),
     Problem("body_too_large", 413, _l("The request is larger than the server accepts.")),
@@ -59,6 +62,8 @@ _CATALOG = [
     Problem("unknown_form_version", 422, _l("The record uses a form version this server does not know.")),
     Problem("invalid_fields", 422, _l("Some fields of the record have invalid values.")),
     Problem("rid_conflict", 409, _l("A different record with the same id was already received.")),
+    Problem("value_out_of_range", 422, _l("A value of the record is too long or too large for the store.")),
+    Problem("supersedes_foreign", 422, _l("The record corrects a record of another agency.")),
     Problem("revoked_seq_beyond_cap", 403, _l("This phone was revoked, and this record was sealed well after that. "
                                               "It was not accepted; give the phone to your supervisor.")),
     Problem("intake_error", 500, _l("The record is safe in the ledger but could not be filed yet.")),

@@ -40,8 +40,7 @@ _PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Wildledger</title></head>
-<body style="font-family: system-ui, 'Noto Sans', 'Noto Sans Lao', 'Noto Sans CJK SC', sans-serif;
-             max-width: 32rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5">
+<body>
 <h1>Wildledger</h1>
 <p>{{ headline }}</p>
 <p>{{ advice }}</p>

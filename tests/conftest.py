@@ -69,6 +69,8 @@ def _empty(engine):
                                 "VALUES (:id, 0, :root, :empty, 0)"), {"id": HEAD_ID, "root": EMPTY_ROOT, "empty": b""})
         connection.execute(text("INSERT INTO reference_head (id, version, history) VALUES (1, 0, :history)"),
                            {"history": new_history()})
+        connection.execute(text("INSERT INTO audit_head (id, seq, hash, anchored_seq) VALUES (1, 0, :genesis, 0)"),
+                           {"genesis": bytes(32)})
 
 
 _apps = []
@@ -109,9 +111,9 @@ def app(database_url, tmp_path):
     return prepare(make_app(database_url, tmp_path))
 
 
-def running_server(app, tmp_path, workers=4, env=None):
+def running_server(app, tmp_path, workers=4, env=None, log=None):
     """The production server (gunicorn) on this app's database and keys."""
-    return gunicorn(app, tmp_path / "instance", workers=workers, env=env)
+    return gunicorn(app, tmp_path / "instance", workers=workers, env=env, log=log)
 
 
 @pytest.fixture

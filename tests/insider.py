@@ -89,3 +89,17 @@ def cut_tail(app, keep):
                           "DELETE FROM ledger WHERE idx > :keep"]:
             connection.execute(text(statement), {"keep": keep})
     rebuild_log(app)
+
+
+def rehash_audit(app):
+    """Recompute every audit entry's hash, and the head, from the entries as they now are."""
+    from server.audit import service as audit
+    from server.audit.models import AuditEntry
+
+    with owner(app) as connection:
+        previous = audit.GENESIS
+        for entry in connection.execute(select(AuditEntry).order_by(AuditEntry.seq)).all():
+            previous = audit.entry_hash(previous, entry)
+            connection.execute(text("UPDATE audit_log SET hash = :hash WHERE seq = :seq"),
+                               {"hash": previous, "seq": entry.seq})
+        connection.execute(text("UPDATE audit_head SET hash = :hash"), {"hash": previous})

@@ -1,5 +1,6 @@
 """Key custody: backup and restore, no silent new intake key, rotation."""
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -129,3 +130,52 @@ def test_store_rebuilt_from_the_ledger_with_restored_keys(app, device, tmp_path,
     assert "Replayed 4 ledger rows: 4 filed" in result.output
     with new_host.app_context():
         assert {r.rid: r.content for r in db.session.scalars(select(Record))} == before
+
+
+def test_a_key_backup_is_owner_only_and_never_overwrites_another(app, tmp_path):
+    backup = _backup(app, tmp_path)
+    assert backup.stat().st_mode & 0o777 == 0o600
+    first = backup.read_bytes()
+    result = app.test_cli_runner().invoke(args=["keys", "backup", "--out", str(backup),
+                                                "--passphrase-file", str(tmp_path / "pass")])
+    assert result.exit_code != 0 and "exists" in result.output
+    assert backup.read_bytes() == first
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "keys-backup-2026-11.json"
+FIXTURE_PASSPHRASE = "fixture passphrase, never used elsewhere"
+
+
+def _fresh_host(database_url, folder):
+    host = make_app(database_url, folder)
+    with host.app_context():
+        _empty(db.engine)
+        agencies.load()
+    (folder / "pass").write_text(FIXTURE_PASSPHRASE + "\n")
+    return host
+
+
+def test_a_backup_in_today_s_format_restores(database_url, tmp_path):
+    """A backup written in November 2026 (scrypt N = 2^15), kept as it was: today's code
+    restores it."""
+    host = _fresh_host(database_url, tmp_path)
+    result = host.test_cli_runner().invoke(args=["keys", "restore", str(FIXTURE), "--passphrase-file",
+                                                 str(tmp_path / "pass")])
+    assert result.exit_code == 0, result.output
+    assert "n3qlMI4V4gsT1hKk" in result.output and "X9WFq0augLY69OFB" in result.output
+    with host.app_context():
+        assert keys.current_intake().kid == "n3qlMI4V4gsT1hKk" and keys.signing_key().kid == "X9WFq0augLY69OFB"
+        assert keys.private_key(keys.current_intake()) is not None
+
+
+@pytest.mark.parametrize("change", [{"n": 2**14}, {"r": 4}, {"n": 2**21}, {"p": 64}, {"n": 3 * 2**15},
+                                    {"n": "32768"}],
+                         ids=["n below today's", "r below", "n above the ceiling", "p above", "n not a power of two",
+                              "n not a number"])
+def test_restore_refuses_scrypt_parameters_below_today_s_or_above_the_ceiling(database_url, tmp_path, change):
+    host = _fresh_host(database_url, tmp_path)
+    crafted = tmp_path / "crafted.json"
+    crafted.write_text(json.dumps({**json.loads(FIXTURE.read_text()), **change}))
+    result = host.test_cli_runner().invoke(args=["keys", "restore", str(crafted), "--passphrase-file",
+                                                 str(tmp_path / "pass")])
+    assert result.exit_code != 0 and "backup_parameters" in result.output

@@ -230,12 +230,14 @@ def test_the_runtime_role_may_only_insert_and_select_on_postgresql(filled, datab
             assert connection.execute(text("SELECT count(*) FROM ledger")).scalar() == 5
             for statement in ("UPDATE ledger SET seq = seq WHERE idx = 1", "DELETE FROM ledger WHERE idx = 1",
                               "TRUNCATE ledger CASCADE", "UPDATE ledger_nodes SET hash = hash",
-                              "DELETE FROM ledger_epochs", "TRUNCATE ledger_nodes"):
+                              "DELETE FROM ledger_epochs", "TRUNCATE ledger_nodes",
+                              "UPDATE audit_log SET actor = actor", "DELETE FROM audit_log", "TRUNCATE audit_log"):
                 with pytest.raises(DBAPIError) as refused:
                     connection.execute(text(statement))
                 assert "permission denied" in str(refused.value)
                 connection.rollback()
             connection.execute(text("UPDATE ledger_head SET epoch = epoch"))  # the head moves, as appends need
+            connection.execute(text("UPDATE audit_head SET seq = seq"))
             connection.rollback()
     finally:
         runtime.dispose()

@@ -45,7 +45,7 @@ def signer(app, device):
     """The auth hook: signs each generated request exactly as the phone would."""
     with app.app_context():
         publish.publish()
-        token = access.issue_token(access.create_user("fuzz-analyst", "Fuzz analyst", "analyst", "VN-HQ-QN"))
+        token, _row = access.issue_token(access.create_user("fuzz-analyst", "Fuzz analyst", "analyst", "VN-HQ-QN"))
 
     def send(case):
         request = case.as_transport_kwargs()

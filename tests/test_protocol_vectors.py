@@ -204,3 +204,28 @@ def test_the_protocol_document_names_every_problem_code_and_header():
     assert [code for code in PROBLEMS if f"`{code}`" not in text] == []
     headers = [value for name, value in vars(devices).items() if name.startswith("H_")]
     assert len(headers) == 7 and [h for h in headers if f"`{h}" not in text] == []
+
+
+def test_the_pin_s_argon2id_vectors_are_the_reference_implementation_s():
+    """The same file pwa/test/vault.test.js holds the app's WebAssembly Argon2id to."""
+    from argon2.low_level import Type, hash_secret_raw
+
+    cases = json.loads((HERE / "argon2-vectors.json").read_text(encoding="utf-8"))["cases"]
+    for case in cases:
+        derived = hash_secret_raw(case["password"].encode(), bytes.fromhex(case["salt_hex"]), time_cost=case["t"],
+                                  memory_cost=case["m"], parallelism=case["p"], hash_len=32, type=Type.ID)
+        assert derived.hex() == case["hash_hex"]
+
+
+def test_an_audit_anchor_leaf_is_the_one_protocol_md_defines():
+    v = json.loads((HERE / "anchor-vectors.json").read_text(encoding="utf-8"))
+    statement, signature, row = v["statement"].encode("ascii"), crypto.b64d(v["signature"]), v["row"]
+    fields = json.loads(statement)
+    assert crypto.anchor_statement(fields["audit_seq"], crypto.b64d(fields["audit_hash"]), fields["time"]) == statement
+    crypto.verify(crypto.b64d(VECTORS["keys"]["signing"]["public"]), crypto.ANCHOR + statement, signature)
+    digest = crypto.envelope_digest(statement, b"", signature)
+    assert crypto.b64e(digest) == v["env_sha256"]
+    leaf = crypto.leaf_input(row["idx"], row["rid"], row["device_id"], row["seq"], digest, row["received_at_us"],
+                             row["clock_offset_ms"], row["status"])
+    assert leaf.hex() == v["leaf_input_hex"]
+    assert crypto.b64e(crypto.sha256(b"\x00" + leaf)) == v["leaf_hash"]

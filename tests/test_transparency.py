@@ -21,7 +21,7 @@ from server.devices import service as devices
 from server.extensions import db
 from server.keys import service as keys
 from server.store.models import Record
-from tests import insider
+from tests import backups, insider
 from tests.conftest import ROOT, enroll_device, make_app
 from tests.helpers import MARKET, SEIZURE, counts
 
@@ -149,15 +149,18 @@ def _dump(app, tmp_path):
             return f"sqlite:///{target_dir / 'restored.sqlite'}"
 
         return restore, None
+    # PostgreSQL: the nightly dump itself, encrypted by deploy/backup/backup-db.sh, opened
+    # with the offline key as deploy/README.md tells the operator.
+    identity, recipients = backups.offline_key(tmp_path)
+    dumped = backups.nightly_dump(url, tmp_path / "dumps", recipients)
+    assert dumped.returncode == 0, dumped.stderr
+    [dump] = backups.dumps(tmp_path / "dumps")
     plain = url.replace("postgresql+psycopg", "postgresql")
-    dump_file = tmp_path / "dump.pgc"
-    subprocess.run(["pg_dump", "-Fc", "-f", str(dump_file), plain], check=True)
     scratch = scratch_database(plain.rsplit("/", 1)[0] + "/postgres", "wildledger_restore")
 
     def restore(_target_dir):
         target = scratch.__enter__()
-        subprocess.run(["pg_restore", "--exit-on-error", "--single-transaction", "--no-owner", "-d",
-                        target.replace("postgresql+psycopg", "postgresql"), str(dump_file)], check=True)
+        backups.restore_dump(dump, identity, target)
         return target
 
     return restore, scratch

@@ -128,7 +128,7 @@ def upgrade():
         batch_op.alter_column('size', server_default=None)
         batch_op.alter_column('frontier', server_default=None)
         batch_op.alter_column('epoch', server_default=None)
-    guard.install(connection)
+    guard.install(connection, ["ledger", "ledger_nodes", "ledger_epochs"])
 
 
 def downgrade():

@@ -237,9 +237,11 @@ function newPinScreen(reason, { reset = false } = {}) {
   show(t("Choose a new PIN"), () => newPinScreen(reason, { reset }), form, syncStatus());
 }
 
-function unlockScreen() {
+async function unlockScreen() {
   const message = el("p", { class: "error", role: "alert", hidden: true });
+  const progress = el("p", { role: "status", class: "muted" });
   const button = el("button", { type: "submit" }, t("Unlock"));
+  const screenLock = (await vault.protection(state.db)) === "screen-lock";
   const form = el("form", { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const pin = form.querySelector("#pin").value;
@@ -250,11 +252,18 @@ function unlockScreen() {
       return;
     }
     button.disabled = true;
+    progress.textContent = t("Unlocking…");
     try {
       state.dataKey = await vault.unlock(state.db, pin);
       await afterUnlock();
     } catch (error) {
       button.disabled = false;
+      progress.textContent = "";
+      if (error instanceof vault.ScreenLockRefused) {
+        message.textContent = t("The phone's screen lock was not confirmed. This phone's data opens with the PIN and the screen lock together.");
+        message.hidden = false;
+        return;
+      }
       if (error instanceof vault.VaultWiped) {
         return newPinScreen(t("Too many wrong PINs: the drafts on this phone were erased. Submitted records are safe and still sync."));
       }
@@ -264,7 +273,9 @@ function unlockScreen() {
         "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining);
       message.hidden = false;
     }
-  } }, ...pinInput("pin", t("PIN")), button, message);
+  } }, ...pinInput("pin", t("PIN")),
+    screenLock ? el("p", { class: "muted" }, t("After the PIN, the phone asks for its screen lock.")) : null,
+    button, progress, message);
   show(t("Unlock Wildledger"), unlockScreen, form,
     el("button", { type: "button", class: "link", onclick: forgotPinScreen }, t("Forgot your PIN?")),
     syncStatus());
@@ -498,6 +509,11 @@ async function settingsScreen() {
     syncStatus(),
     ...(await ledgerHead()),
     el("h2", {}, t("PIN")),
+    el("p", {}, {
+      "screen-lock": t("The data on this phone opens with the PIN and the phone's screen lock together: a copy of it cannot be opened anywhere else."),
+      argon2id: t("The data on this phone opens with the PIN. This phone has no screen lock the app can use, so a 6-digit PIN is what protects a copy of it: revoke a lost phone at once."),
+      pbkdf2: t("The data on this phone opens with the PIN; its protection is strengthened at the next unlock."),
+    }[await vault.protection(state.db)] ?? null),
     el("button", { type: "button", class: "secondary", onclick: changePinScreen }, t("Change the PIN")),
     el("div", { class: "actions" },
       el("button", { type: "button", class: "secondary", onclick: home }, t("Back")),
@@ -545,6 +561,7 @@ function changePinScreen() {
       state.dataKey = await vault.changePin(state.db, old, pin);
     } catch (error) {
       if (error instanceof vault.VaultWiped) return newPinScreen(t("Too many wrong PINs: the drafts on this phone were erased. Submitted records are safe and still sync."));
+      if (error instanceof vault.ScreenLockRefused) return fail(t("The phone's screen lock was not confirmed. This phone's data opens with the PIN and the screen lock together."));
       if (!(error instanceof vault.WrongPin)) throw error;
       return fail(tn("Wrong PIN. {n} attempt left before the drafts are erased.", "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining));
     }

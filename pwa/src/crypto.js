@@ -28,7 +28,7 @@ const LOG_EPOCH = label("log-epoch");
 
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
-export const PIN_ITERATIONS = 600_000; // OWASP 2023 for PBKDF2-SHA256 (DESIGN §2)
+export const PIN_ITERATIONS = 600_000; // OWASP 2023 for PBKDF2-SHA256: vaults before 0.3.0, migrated at unlock
 
 let suite;
 function hpke() {
@@ -176,6 +176,15 @@ export const logEpochMessage = ({ epoch, previous, size, root, time }) =>
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 // -- the PIN-wrapped data key (drafts and local copies) ----------------------------------------
+
+/** An AES-KW wrapping key from secret bytes: Argon2id of the PIN, mixed with the platform
+ * authenticator's PRF output where the phone has one (HKDF-SHA256, RFC 5869). */
+export async function wrappingKey(pinSecret, prfSecret, salt) {
+  const ikm = prfSecret ? concat(pinSecret, prfSecret) : pinSecret;
+  const material = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveKey"]);
+  return subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt, info: utf8(prfSecret ? "wildledger/v2/vault+prf" : "wildledger/v2/vault") },
+    material, { name: "AES-KW", length: 256 }, false, ["wrapKey", "unwrapKey"]);
+}
 
 export async function derivePinKey(pin, salt, iterations = PIN_ITERATIONS) {
   const material = await subtle.importKey("raw", utf8(pin), "PBKDF2", false, ["deriveKey"]);

@@ -20,9 +20,12 @@ const oneAtATime = (fn) => exclusive("wildledger-seal", fn);
  * intake key {kid, public_key}; dataKey: the unlocked PIN key, for the local copy
  * (without it the copy is metadata only); now: device clock, ms. Returns the rid.
  */
-export function enqueue(db, { document, deviceKey, device, intake, dataKey = null, now = Date.now() }) {
+export function enqueue(db, { document: typed, deviceKey, device, intake, dataKey = null, now = Date.now() }) {
   return oneAtATime(async () => {
-    const last = (await tx(db, "meta", "readonly", (s) => req(s.meta.get("seq")))) ?? { seq: 0, prev: null };
+    const [stored, resets] = await tx(db, "meta", "readonly", (s) => Promise.all([req(s.meta.get("seq")), req(s.meta.get("pinResets"))]));
+    const last = stored ?? { seq: 0, prev: null };
+    // Sealed with the record: after a PIN reset the server flags it until a supervisor confirms.
+    const document = resets?.count ? { ...typed, pin_resets: resets.count } : typed;
     const rid = uuid();
     const seq = last.seq + 1;
     // Key order is part of the bytes the server stores and hashes: keep it literal.

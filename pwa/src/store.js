@@ -4,6 +4,7 @@
 // in the clear. The aad binds each blob to its row, so blobs cannot be swapped.
 //
 //   meta         device, deviceKey, serverKeys, seq, clock, vault, settings, sync, resume,
+//                answers, logHead, logAlarm, logRestored, pinResets, revoked,
 //                private:<name> (encrypted, privateMeta)
 //   drafts       {id, form, version, supersedes, created_at, updated_at, blob}
 //   outbox       {rid, seq, form, envelope:{h,ct,sig}, bytes, sealed_at, sent_at}   (outbox.js)
@@ -196,15 +197,21 @@ export const stranded = {
   all: (db) => tx(db, "stranded", "readonly", (s) => req(s.stranded.getAll())),
 };
 
+/** How many times this phone's PIN protection was reset or wiped (sent with every record and push). */
+export const pinResets = async (db) => (await meta.get(db, "pinResets"))?.count ?? 0;
+
 /**
  * Forgotten PIN or too many wrong ones: everything the PIN protects goes (drafts, the
  * readable part of copies, the wrapped key); sealed records, receipts and the device
- * key stay, so what was sealed still syncs.
+ * key stay, so what was sealed still syncs. Counted: whoever holds the phone can now set a
+ * PIN and seal in the officer's name, so the server flags it until a supervisor confirms.
  */
 export function wipeSecrets(db) {
   return tx(db, ["drafts", "copies", "meta"], "readwrite", async (s) => {
     s.drafts.clear();
     s.meta.delete("vault");
+    const resets = await req(s.meta.get("pinResets"));
+    s.meta.put({ count: (resets?.count ?? 0) + 1 }, "pinResets");
     s.meta.delete(IDBKeyRange.bound(PRIVATE, `${PRIVATE}\uffff`));
     await nullBlobs(s.copies, () => true);
   }, STRICT);

@@ -7,7 +7,7 @@ import { exclusive } from "./locks.js";
 import * as outbox from "./outbox.js";
 import { b64d, publicRaw } from "./crypto.js";
 import { LogAlarm, LogAnswerError, checkView } from "./log.js";
-import { copies, meta, reference, wipeRevoked } from "./store.js";
+import { copies, meta, pinResets, reference, wipeRevoked } from "./store.js";
 
 export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "translations"];
 const PULL_EVERY_MS = 30 * 60 * 1000;
@@ -55,6 +55,7 @@ async function appState(db) {
   }
   const alarm = await meta.get(db, "logAlarm");
   if (alarm) state.log_alarm = alarm.code; // the supervisor must hear of it
+  state.pin_resets = await pinResets(db);
   return state;
 }
 

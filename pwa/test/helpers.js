@@ -8,8 +8,8 @@ import { openDatabase } from "../src/db.js";
 import { rowLeaf } from "../src/log.js";
 import { nodeHash } from "../src/merkle.js";
 
-/** Low enough to keep the suite fast; the default stays crypto.PIN_ITERATIONS. */
-export const FAST = { iterations: 1000 };
+/** Low enough to keep the suite fast (the default stays argon2.ARGON2); no screen lock in Node. */
+export const FAST = { kdf: { name: "argon2id", m: 1024, t: 1, p: 1 }, screenLock: false };
 
 const suite = new CipherSuite({ kem: new DhkemP256HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
 

@@ -150,7 +150,7 @@ describe("wipes", () => {
     const after = await dump(db);
     expect(after.drafts).toEqual([]);
     expect(after.copies.map((row) => row.value.blob)).toEqual([null, null]);
-    expect(after.meta.map((row) => row.key).sort()).toEqual(["device", "deviceKey", "seq"]);
+    expect(after.meta.map((row) => row.key).sort()).toEqual(["device", "deviceKey", "pinResets", "seq"]); // the reset counted
     expect(after.outbox.length).toBe(1);
     expect(after.receipts.length).toBe(1);
     expect(after.reference.length).toBe(1);

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PIN_ITERATIONS, b64d, b64e, envelopeDigest, sign } from "../src/crypto.js";
+import { ARGON2, argon2id } from "../src/argon2.js";
+import { derivePinKey, newDataKey, randomBytes, sign, utf8, wrapDataKey } from "../src/crypto.js";
 import { applyReceipts, enqueue, nextBatch } from "../src/outbox.js";
 import { copies, drafts, meta } from "../src/store.js";
-import { InvalidPin, MAX_FAILURES, NoPin, VaultWiped, WrongPin, changePin, isSet, resetPin, setPin, unlock } from "../src/vault.js";
+import { InvalidPin, MAX_FAILURES, NoPin, VaultWiped, WrongPin, changePin, isSet, protection, resetPin, setPin, unlock } from "../src/vault.js";
 import { FAST, ServerLog, dump, enrolled, freshDb, seizure, spyTransactions } from "./helpers.js";
+import ARGON2_VECTORS from "../../tests/vectors/argon2-vectors.json";
 
 let db;
 beforeEach(async () => {
@@ -53,14 +55,37 @@ describe("setPin and unlock", () => {
     expect(await isSet(db)).toBe(false);
   });
 
-  it("keeps the salt and wrapped key, never the PIN, and uses 600k iterations by default", async () => {
+  it("keeps the salt, the Argon2id parameters and the wrapped key, never the PIN; 64 MiB per guess by default", async () => {
     await setPin(db, PIN, FAST);
     const vault = await meta.get(db, "vault");
-    expect(vault).toMatchObject({ iterations: 1000, failures: 0 });
+    expect(vault).toMatchObject({ v: 2, kdf: FAST.kdf, failures: 0, prf: null });
     expect(vault.salt.length).toBe(16);
     expect(vault.wrapped.length).toBe(40); // AES-KW of a 256-bit key
     expect(JSON.stringify(await dump(db))).not.toContain(PIN);
-    expect(PIN_ITERATIONS).toBe(600_000);
+    expect(await protection(db)).toBe("argon2id");
+    expect(ARGON2).toMatchObject({ name: "argon2id", m: 65_536, p: 1 });
+  });
+
+  it("computes Argon2id as RFC 9106 defines it (tests/vectors/argon2-vectors.json, argon2-cffi's answers)", async () => {
+    const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    const fromHex = (text) => Uint8Array.from(text.match(/../g), (pair) => parseInt(pair, 16));
+    for (const { password, salt_hex, m, t, p, hash_hex } of ARGON2_VECTORS.cases) {
+      expect(hex(await argon2id(password, fromHex(salt_hex), { m, t, p }))).toBe(hash_hex);
+    }
+  });
+
+  it("moves a vault from before 0.3.0 (PBKDF2) to Argon2id at its next unlock, drafts still readable", async () => {
+    const dataKey = await newDataKey();
+    const salt = randomBytes(16);
+    await meta.put(db, "vault", { salt, iterations: 1000, wrapped: await wrapDataKey(dataKey, await derivePinKey(PIN, salt, 1000)), failures: 0 });
+    const id = await drafts.save(db, dataKey, seizure());
+    expect(await protection(db)).toBe("pbkdf2");
+    const unlocked = await unlock(db, PIN, FAST);
+    expect((await drafts.open(db, unlocked, id)).fields).toEqual(seizure().fields);
+    expect(await meta.get(db, "vault")).toMatchObject({ v: 2, kdf: FAST.kdf, failures: 0 });
+    expect(await protection(db)).toBe("argon2id");
+    expect((await drafts.open(db, await unlock(db, PIN), id)).fields).toEqual(seizure().fields);
+    await expect(unlock(db, "000000")).rejects.toBeInstanceOf(WrongPin);
   });
 
   it("writes the vault with strict durability", async () => {
@@ -88,7 +113,7 @@ describe("wrong PINs", () => {
 
   it("counts the attempt before trying it, so a killed tab gets no free guess", async () => {
     await setPin(db, PIN, FAST);
-    // The tab "dies" during the slow PBKDF2: the derivation never returns.
+    // The tab "dies" during the slow derivation: it never returns.
     const derive = vi.spyOn(crypto.subtle, "deriveKey").mockImplementation(() => new Promise(() => {}));
     unlock(db, PIN);
     await vi.waitFor(() => expect(derive).toHaveBeenCalled());
@@ -123,10 +148,11 @@ describe("wrong PINs", () => {
 });
 
 describe("resetPin and changePin", () => {
-  it("reset (forgotten PIN) costs the drafts and readable copies only", async () => {
+  it("reset (forgotten PIN) costs the drafts and readable copies only, and is counted", async () => {
     const dataKey = await setPin(db, PIN, FAST);
     const state = await inUse(dataKey);
     const fresh = await resetPin(db, "13579111", FAST);
+    expect(await meta.get(db, "pinResets")).toEqual({ count: 1 });
     expect(await drafts.list(db)).toEqual([]);
     expect((await copies.list(db)).every((copy) => !copy.readable)).toBe(true);
     await expectSyncIntact(state);

@@ -35,7 +35,12 @@ class User(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[object | None] = mapped_column(UTCDateTime)  # no token of theirs works after
     agency: Mapped[Agency] = relationship()
+
+    @property
+    def active(self):
+        return self.disabled_at is None
 
 
 class ApiToken(db.Model):
@@ -44,6 +49,7 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[object | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
     user: Mapped[User] = relationship()

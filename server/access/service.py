@@ -3,10 +3,14 @@
 Visibility: an analyst sees their country; everyone else sees their own agency;
 admins see everything. Share grants will widen this later, explicitly and audited.
 """
+from datetime import timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import crypto, ratelimit
+from ..audit import service as audit
 from ..dbtypes import utcnow
 from ..errors import ApiError
 from ..extensions import db
@@ -27,7 +31,8 @@ def create_user(username, display_name, role, agency_code, phone=None):
     user = User(username=username, display_name=display_name, role=role,
                 agency=agency_by_code(agency_code), phone=phone)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
+    audit.record("user.created", target=f"user:{username}", detail={"role": role, "agency": agency_code})
     return user
 
 
@@ -38,23 +43,70 @@ def user_by_name(username):
     return user
 
 
-def issue_token(user):
-    """The token is shown once; only its hash is stored."""
+def issue_token(user, days=None):
+    """A read-API token, shown once; only its hash is stored. It expires after `days`
+    (TOKEN_DAYS by default). Returns (token, row)."""
     token = "wlu_" + crypto.random_token(32)
-    db.session.add(ApiToken(user=user, token_hash=crypto.hash_secret(token)))
-    db.session.commit()
-    return token
+    row = ApiToken(user=user, token_hash=crypto.hash_secret(token),
+                   expires_at=utcnow() + timedelta(days=days or current_app.config["TOKEN_DAYS"]))
+    db.session.add(row)
+    db.session.flush()
+    audit.record("token.issued", target=f"token:{row.id}", detail={"user": user.username,
+                                                                   "expires_at": row.expires_at.isoformat()})
+    return token, row
+
+
+def token_by_id(token_id):
+    row = db.session.get(ApiToken, token_id)
+    if row is None:
+        raise LookupError(_("Unknown token %(id)s.", id=token_id))
+    return row
+
+
+def revoke_token(token_id):
+    row = token_by_id(token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record("token.revoked", target=f"token:{row.id}", detail={"user": row.user.username})
+    return row
+
+
+def rotate_token(token_id):
+    """A new token for the same user and lifetime; the old one stops working at once."""
+    old = revoke_token(token_id)
+    lifetime = (old.expires_at - old.created_at).days if old.expires_at else None
+    return issue_token(old.user, days=lifetime)
+
+
+def tokens_of(user):
+    return db.session.scalars(select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.created_at)).all()
+
+
+def users():
+    return db.session.scalars(select(User).order_by(User.username)).all()
+
+
+def disable_user(username):
+    user = user_by_name(username)
+    if user.disabled_at is None:
+        user.disabled_at = utcnow()
+        audit.record("user.disabled", target=f"user:{user.username}")
+    return user
 
 
 def authenticate_token(authorization):
-    ratelimit.check()
-    scheme, _, token = (authorization or "").partition(" ")
+    """The user a bearer token belongs to, if it is live: not revoked, not expired, its
+    user not disabled. Failures are counted per address and per token (ratelimit)."""
+    scheme, _sep, token = (authorization or "").partition(" ")
     row = None
     if scheme.lower() == "bearer" and token:
         row = db.session.scalar(select(ApiToken).filter_by(token_hash=crypto.hash_secret(token.strip())))
-    if row is None or row.revoked_at is not None:
+    if row is None:
         ratelimit.refuse("api_token_invalid")
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not row.user.active:
+        ratelimit.refuse("api_token_invalid", f"token:{row.id}")
+    row.last_used_at = now
     db.session.commit()
     return row.user
 

@@ -24,15 +24,16 @@ def free_port():
 
 
 @contextlib.contextmanager
-def gunicorn(app, instance_path, workers=4, threads=4, env=None):
+def gunicorn(app, instance_path, workers=4, threads=4, env=None, log=None):
     """Serve `app`'s database, keys and built PWA with gunicorn; yields the base URL.
-    `env` adds environment variables (WILDLEDGER_FAILPOINTS for crash tests)."""
+    `env` adds environment variables (WILDLEDGER_FAILPOINTS for crash tests); `log`, a file
+    open for writing, receives everything the server prints."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "WILDLEDGER_KEK_FILE": app.config["KEK_FILE"], "WILDLEDGER_INSTANCE_PATH": str(instance_path),
            "WILDLEDGER_PUBLIC_URL": f"http://127.0.0.1:{port}", "WILDLEDGER_PWA_DIST": app.config["PWA_DIST"],
            **(env or {})}
-    process = start_gunicorn(port, env, workers, threads)
+    process = start_gunicorn(port, env, workers, threads, log=log)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -40,14 +41,14 @@ def gunicorn(app, instance_path, workers=4, threads=4, env=None):
         process.wait(15)
 
 
-def start_gunicorn(port, env, workers=4, threads=4, new_session=False):
+def start_gunicorn(port, env, workers=4, threads=4, new_session=False, log=None):
     """gunicorn on 127.0.0.1:`port` with this environment, returned once it answers.
     `new_session` puts it in a process group of its own, so master and workers can be
     SIGKILLed together."""
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "server:create_app()"],
-        env=env, cwd=ROOT, start_new_session=new_session)
+        env=env, cwd=ROOT, start_new_session=new_session, stdout=log, stderr=subprocess.STDOUT if log else None)
     deadline = time.monotonic() + 30
     while True:
         try:

@@ -114,7 +114,7 @@ class SimulatedDevice:
         return data
 
     # -- sealing ----------------------------------------------------------------------------
-    def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None, tz=None):
+    def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None, tz=None, pin_resets=None):
         rid = rid or str(uuid.uuid4())
         self.seq += 1
         header = _compact({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
@@ -124,6 +124,8 @@ class SimulatedDevice:
             document["supersedes"] = supersedes
         if tz:
             document["tz"] = tz
+        if pin_resets is not None:
+            document["pin_resets"] = pin_resets
         ct, sig = crypto.seal_record(self.key, self.intake[1], header, _compact(document))
         self.prev = crypto.b64e(crypto.envelope_digest(header, ct, sig))
         self.outbox[rid] = {"h": crypto.b64e(header), "ct": crypto.b64e(ct), "sig": crypto.b64e(sig)}

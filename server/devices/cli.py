@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import click
@@ -5,6 +6,7 @@ import qrcode
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..access import service as access
@@ -17,7 +19,12 @@ def print_enrollment(token_row, url, png_path):
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
     qr.add_data(url)
     qr.print_ascii(invert=True)
-    qr.make_image().save(png_path)
+    # The image enrolls a phone in the agency's name until it expires: owner only, and
+    # removed once its code expires or is used (service.sweep_enrollment_images).
+    fd = os.open(png_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        qr.make_image().save(handle)
+    os.chmod(png_path, 0o600)
     click.echo(_("Enrollment for %(agency)s %(officer)s, valid once, until %(time)s UTC.",
                  agency=token_row.agency.code, officer=token_row.officer_name or "",
                  time=f"{token_row.expires_at:%Y-%m-%d %H:%M}"))
@@ -37,8 +44,9 @@ def enroll_command(agency_code, officer, ttl, png_path):
         agency = access.agency_by_code(agency_code)
     except LookupError as error:
         raise click.ClickException(str(error)) from error
+    service.sweep_enrollment_images(current_app.instance_path)
     token, row = service.create_enrollment(agency, officer, ttl * 60 if ttl is not None else None)
-    png_path = png_path or str(Path(current_app.instance_path) / f"enroll-{row.id}.png")
+    png_path = png_path or str(Path(current_app.instance_path) / service.enrollment_image_name(row.id))
     print_enrollment(row, service.enrollment_url(token), png_path)
 
 
@@ -65,3 +73,16 @@ def revoke(device_id):
     except LookupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(_("Revoked %(device)s.", device=device_id))
+
+
+@devices_cli.command("confirm")
+@click.argument("device_id")
+def confirm(device_id):
+    """After a PIN reset: the supervisor has seen the officer and the phone; records sealed
+    since the reset are no longer flagged."""
+    try:
+        device = service.confirm(device_id)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(ngettext("Confirmed %(device)s after %(num)d PIN reset.", "Confirmed %(device)s after %(num)d PIN resets.",
+                        device.pin_resets, device=device_id))

@@ -32,6 +32,10 @@ class Device(db.Model):
     # storage estimate): the supervisor sees a phone about to run out of space or out of date.
     app_state: Mapped[dict | None] = mapped_column(JSON)
     app_state_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    # PIN resets the phone has reported (a counter it sends with every push), and how many a
+    # supervisor has confirmed: records sealed above the confirmed count stay flagged.
+    pin_resets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_resets_confirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     agency: Mapped[Agency] = relationship()
 
     @property

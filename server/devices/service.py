@@ -3,6 +3,7 @@ import random
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -11,10 +12,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import crypto, ratelimit
+from ..audit import service as audit
 from ..dbtypes import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..keys import service as keys
+from ..store.models import Record
 from ..sync.models import LedgerEntry
 from ..sync.schemas import MAX_TS_MS
 from .models import Device, EnrollmentToken, RequestNonce
@@ -38,8 +41,30 @@ def create_enrollment(agency, officer_name=None, ttl_seconds=None):
     row = EnrollmentToken(token_hash=crypto.hash_secret(token), agency=agency, officer_name=officer_name,
                           expires_at=utcnow() + timedelta(seconds=ttl))
     db.session.add(row)
-    db.session.commit()
+    db.session.flush()
+    audit.record("enrollment.created", target=f"enrollment:{row.id}",
+                 detail={"agency": agency.code, "expires_at": row.expires_at.isoformat()})
     return token, row
+
+
+def enrollment_image_name(token_id):
+    return f"enroll-{token_id}.png"
+
+
+def sweep_enrollment_images(folder):
+    """Remove the QR images of enrollment codes that expired or were used: they would
+    enroll nothing more, and a code is a secret for as long as it lives."""
+    now, removed = utcnow(), 0
+    for path in Path(folder).glob("enroll-*.png"):
+        try:
+            token_id = int(path.stem.split("-", 1)[1])
+        except ValueError:
+            continue
+        row = db.session.get(EnrollmentToken, token_id)
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def enrollment_url(token):
@@ -53,20 +78,20 @@ def enrollment_url(token):
 
 
 def enroll(token, public_key_raw, proof):
-    ratelimit.check()
     now = utcnow()
     row = db.session.scalar(select(EnrollmentToken).filter_by(token_hash=crypto.hash_secret(token)))
     if row is None:
         ratelimit.refuse("enroll_token_unknown")
+    credential = f"enrollment:{row.id}"
     if row.used_at is not None:
-        ratelimit.refuse("enroll_token_used")
+        ratelimit.refuse("enroll_token_used", credential)
     if row.expires_at <= now:
-        ratelimit.refuse("enroll_token_expired")
+        ratelimit.refuse("enroll_token_expired", credential)
     try:
         crypto.load_public(public_key_raw)
         crypto.verify(public_key_raw, crypto.enroll_message(token), proof)
     except crypto.CryptoError as error:
-        ratelimit.refuse("bad_public_key" if error.code == "bad_public_key" else "bad_enroll_proof")
+        ratelimit.refuse("bad_public_key" if error.code == "bad_public_key" else "bad_enroll_proof", credential)
     device = Device(id=str(uuid.uuid4()), agency_id=row.agency_id, officer_name=row.officer_name,
                     public_key=public_key_raw, enrolled_at=now)
     db.session.add(device)
@@ -77,8 +102,10 @@ def enroll(token, public_key_raw, proof):
                                  .values(used_at=now, device_id=device.id)).rowcount
     if claimed != 1:
         db.session.rollback()
-        ratelimit.refuse("enroll_token_used")
-    db.session.commit()
+        ratelimit.refuse("enroll_token_used", credential)
+    audit.record("device.enrolled", actor=device.id, actor_kind="device", target=device.id,
+                 detail={"agency": row.agency.code, "enrollment": row.id})
+    (Path(current_app.instance_path) / enrollment_image_name(row.id)).unlink(missing_ok=True)  # used: gone
     return device
 
 
@@ -99,7 +126,6 @@ def authenticate(request):
     Returns (device, measured_offset_ms). A revoked device is returned too: its
     verified envelopes must still be quarantined before it is told it was revoked.
     """
-    ratelimit.check()
     headers = request.headers
     values = [headers.get(name) for name in (H_DEVICE, H_TIMESTAMP, H_NONCE, H_SIGNATURE)]
     if not all(values):
@@ -122,7 +148,7 @@ def authenticate(request):
     try:
         crypto.verify(device.public_key, message, signature)
     except crypto.CryptoError:
-        ratelimit.refuse("bad_request_signature")
+        ratelimit.refuse("bad_request_signature", f"device:{device.id}")
 
     now = utcnow()
     now_ms = int(now.timestamp() * 1000)
@@ -134,7 +160,8 @@ def authenticate(request):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        ratelimit.refuse("replayed_request")
+        # Signed by the device: a replay someone on the link made, not a guess to count.
+        raise ApiError("replayed_request") from None
     _prune_nonces(now)
     measured_offset = now_ms - (timestamp_ms - offset_ms)
     device.last_seen_at, device.clock_offset_ms = now, measured_offset
@@ -143,9 +170,31 @@ def authenticate(request):
 
 
 def note_app_state(device, state):
-    """What the phone said about itself with a push (version, storage), for the supervisor."""
+    """What the phone said about itself with a push (version, storage, PIN resets, a log
+    alarm), for the supervisor. A new PIN reset is recorded in the audit log: records sealed
+    after it stay flagged until a supervisor confirms the phone (`flask devices confirm`)."""
     device.app_state, device.app_state_at = state, utcnow()
+    resets = state.get("pin_resets")
+    if isinstance(resets, int) and resets > device.pin_resets:
+        device.pin_resets = resets
+        audit.record("device.pin_reset", actor=device.id, actor_kind="device", target=device.id,
+                     detail={"pin_resets": resets, "confirmed": device.pin_resets_confirmed}, commit=False)
     db.session.commit()
+
+
+def confirm(device_id):
+    """A supervisor saw the officer and the phone after its PIN was reset: the resets so far
+    are confirmed, and the records sealed since lose their flag."""
+    device = db.session.get(Device, device_id)
+    if device is None:
+        raise LookupError(_("Unknown device %(device)s.", device=device_id))
+    device.pin_resets_confirmed = device.pin_resets
+    for record in db.session.scalars(select(Record).filter_by(device_id=device.id)
+                                     .where(Record.pin_resets <= device.pin_resets_confirmed)):
+        if "pin_reset" in (record.flags or []):
+            record.flags = [flag for flag in record.flags if flag != "pin_reset"]
+    audit.record("device.confirmed", target=device.id, detail={"pin_resets": device.pin_resets})
+    return device
 
 
 def _prune_nonces(now):
@@ -165,5 +214,5 @@ def revoke(device_id):
         device.revoked_at = utcnow()
         device.revoked_seq = db.session.scalar(
             select(func.coalesce(func.max(LedgerEntry.seq), 0)).filter_by(device_id=device.id))
-        db.session.commit()
+        audit.record("device.revoked", target=device.id, detail={"revoked_seq": device.revoked_seq})
     return device

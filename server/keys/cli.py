@@ -1,3 +1,5 @@
+import os
+
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
@@ -53,7 +55,12 @@ def backup(out_path, passphrase_file):
     passphrase = _passphrase(passphrase_file, confirm=True)
     if len(passphrase) < 12:
         _fail(_("Use a passphrase of at least 12 characters."))
-    with click.open_file(out_path, "wb") as handle:
+    try:
+        # 0600, and never over another backup (a second one the same day keeps the first).
+        fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _fail(_("%(path)s exists: choose another name, so that no backup overwrites another.", path=out_path))
+    with os.fdopen(fd, "wb") as handle:
         handle.write(service.backup(passphrase))
     click.echo(_("Wrote %(path)s. Keep it offline, apart from the passphrase.", path=out_path))
 

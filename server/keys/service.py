@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import crypto
+from ..audit import service as audit
 from ..extensions import db
 from ..reference import publish as reference
 from ..sync.models import LedgerEntry
@@ -75,6 +76,8 @@ def init_keys():
                                     "the keys with `flask keys restore`: a new key would not open them."))
         _store(crypto.generate_key(), INTAKE, kek)
         created.append(INTAKE)
+    if created:
+        audit.record("keys.created", detail={"keys": created}, commit=False)
     db.session.commit()
     reference.publish(["keys"])
     return created
@@ -82,7 +85,8 @@ def init_keys():
 
 def rotate_intake():
     row = _store(crypto.generate_key(), INTAKE, _kek())
-    db.session.commit()
+    db.session.flush()
+    audit.record("keys.rotated", target=row.kid, detail={"epoch": row.epoch})
     reference.publish(["keys"])  # phones learn the new key at their next pull
     return row
 
@@ -141,6 +145,10 @@ def sign(message: bytes):
     return row.kid, crypto.sign(private_key(row), message)
 
 
+def signing_kids():
+    return [row.kid for row in _keys(SIGNING)]
+
+
 def verify_signed(kid, message: bytes, signature: bytes):
     """Whether a signing key this server holds, `kid`, signed `message`."""
     row = db.session.scalar(select(ServerKey).filter_by(kid=kid, purpose=SIGNING)) if isinstance(kid, str) else None
@@ -162,6 +170,7 @@ def backup(passphrase):
     payload = {"keys": [{"kid": r.kid, "purpose": r.purpose, "created_at": r.created_at.isoformat(),
                          "epoch": r.epoch, "private_key": crypto.b64e(crypto.private_to_bytes(private_key(r)))}
                         for r in rows]}
+    audit.record("keys.backup", detail={"keys": [r.kid for r in rows]})
     return crypto.export_backup(payload, passphrase)
 
 
@@ -189,7 +198,7 @@ def restore(blob, passphrase, replace=False):
         row = _store(private, entry["purpose"], kek, epoch)
         row.created_at = datetime.fromisoformat(entry["created_at"])
         restored.append(row.kid)
-    db.session.commit()
+    audit.record("keys.restored", detail={"keys": restored, "replace": replace})
     _cache().clear()
     reference.publish(["keys"])
     return restored

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -22,6 +23,8 @@ from ..extensions import db
 
 class Record(db.Model):
     __tablename__ = "records"
+    # Readers page by (received_at, rid): no global position that counts others' filings.
+    __table_args__ = (Index("ix_records_received_at_rid", "received_at", "rid"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     rid: Mapped[str] = mapped_column(String(36), unique=True)
     ledger_idx: Mapped[int] = mapped_column(ForeignKey("ledger.idx"), unique=True)
@@ -35,10 +38,13 @@ class Record(db.Model):
     device_time: Mapped[object] = mapped_column(UTCDateTime)
     time_zone: Mapped[str | None] = mapped_column(String(64))  # IANA, as the phone reported it
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
-    received_at: Mapped[object] = mapped_column(UTCDateTime, index=True)
-    # Why a timestamp deserves a second look: future, before_enrollment, prev_mismatch.
+    received_at: Mapped[object] = mapped_column(UTCDateTime)
+    # What deserves a second look: future, before_enrollment, prev_mismatch (the timestamp);
+    # supersedes_unknown (a correction of a record not yet arrived); pin_reset (sealed after a
+    # PIN reset no supervisor has confirmed).
     flags: Mapped[list] = mapped_column(JSON, default=list)
     supersedes: Mapped[str | None] = mapped_column(String(36), index=True)
+    pin_resets: Mapped[int | None] = mapped_column(Integer)  # the phone's PIN-reset count when it sealed
     content: Mapped[dict] = mapped_column(JSON)
     agency: Mapped["Agency"] = relationship()
     seizure: Mapped["Seizure | None"] = relationship(back_populates="record", uselist=False)

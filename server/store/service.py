@@ -114,16 +114,17 @@ def _file_market_observation(record, data):
 FILERS = {"seizure": _file_seizure, "market_observation": _file_market_observation}
 
 
-def file_record(*, entry, device, header, document, data):
+def file_record(*, entry, device, header, document, data, supersedes=None, pin_resets=None):
     """`document` is the record as the phone wrote it; `data` is the same after schema
-    load (dates, Decimals). The record keeps the document verbatim."""
+    load (dates, Decimals); `supersedes` the corrected rid, normalised. The record keeps the
+    document verbatim."""
     agency = device.agency
     device_time = datetime.fromtimestamp(header["ts"] / 1000, UTC)
     record = Record(rid=entry.rid, ledger_idx=entry.idx, device_id=device.id, agency_id=agency.id,
                     country=agency.country, officer_name=data["reporting_officer"],
                     form=document["form"], form_version=document["version"], seq=entry.seq,
                     device_time=device_time, time_zone=document.get("tz"), clock_offset_ms=entry.clock_offset_ms,
-                    received_at=entry.received_at, flags=[], supersedes=document.get("supersedes"),
+                    received_at=entry.received_at, flags=[], supersedes=supersedes, pin_resets=pin_resets,
                     content=document["fields"])
     db.session.add(record)
     FILERS[document["form"]](record, data)

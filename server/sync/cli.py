@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..audit import service as audit
 from ..extensions import db
 from ..reference import publish
 from . import evidence as ledger_evidence
@@ -24,7 +25,7 @@ def verify():
     if not verdict.ok:
         raise click.ClickException(_("Ledger row %(row)d is bad: %(reason)s", row=verdict.first_bad,
                                       reason=verdict.reason))
-    click.echo(_("Ledger ok: %(rows)d rows.", rows=verdict.rows))
+    click.echo(_("Ledger ok: %(rows)d rows.", rows=verdict.checked))
 
 
 @ledger_cli.command("head")
@@ -58,6 +59,7 @@ def evidence(rid, out_path):
         bundle = ledger_evidence.build(rid, intake.server_time_ms())
     except LookupError as error:
         raise click.ClickException(str(error)) from error
+    audit.record("ledger.evidence", target=rid, detail={"records": [item["rid"] for item in bundle["records"]]})
     text = json.dumps(bundle, ensure_ascii=False, indent=1) + "\n"
     if out_path:
         with open(out_path, "w", encoding="utf-8") as handle:
@@ -74,6 +76,7 @@ def restored():
     lacks) and a new reference history (phones download reference data again)."""
     row = ledger.declare_restored(intake.server_time_ms())
     publish.new_history_now()
+    audit.record("ledger.restored", detail={"epoch": row.epoch, "size": row.size})
     click.echo(_("Log epoch %(epoch)d declared: the log goes on from %(size)d records. Phones will send again "
                  "what they sent after that.", epoch=row.epoch, size=row.size))
 

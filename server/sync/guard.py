@@ -16,7 +16,7 @@ import contextlib
 
 from sqlalchemy import text
 
-APPEND_ONLY = ("ledger", "ledger_nodes", "ledger_epochs")
+APPEND_ONLY = ("ledger", "ledger_nodes", "ledger_epochs", "audit_log")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION wildledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -56,6 +56,7 @@ def _statements(dialect, table):
 
 def install(connection, tables=APPEND_ONLY):
     dialect = connection.dialect.name
+    tables = list(tables)
     if dialect == "postgresql":
         connection.execute(text(_PG_FUNCTION))
     for table in tables:

@@ -18,12 +18,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import crypto, failpoints
+from ..audit import service as audit
 from ..dbtypes import utcnow
 from ..devices.models import Device
 from ..errors import ApiError, message
 from ..extensions import db
 from ..forms.schema import schema_for
 from ..keys import service as keys
+from ..store import limits
 from ..store.models import Record
 from ..store.service import file_record
 from . import ledger
@@ -282,10 +284,39 @@ def _open_and_file(entry, device, envelope, previous):
         raise Refusal(error.problem.code, f"{loaded['form']} v{loaded['version']}") from error
     except ValidationError as error:
         raise Refusal("invalid_fields", json.dumps(error.messages, ensure_ascii=False, default=str)) from error
-    record = file_record(entry=entry, device=device, header=header, document=document, data=data)
-    record.flags = _flags(device, entry, header, record.device_time, previous)
+    supersedes = str(loaded["supersedes"]) if loaded.get("supersedes") else None
+    known = _supersedes(device, supersedes)
+    with db.session.no_autoflush:  # nothing reaches the database before every value is checked
+        record = file_record(entry=entry, device=device, header=header, document=document, data=data,
+                             supersedes=supersedes, pin_resets=loaded.get("pin_resets"))
+        record.flags = _flags(device, entry, header, record.device_time, previous)
+        if supersedes and not known:
+            record.flags.append("supersedes_unknown")
+        if (loaded.get("pin_resets") or 0) > device.pin_resets_confirmed:
+            record.flags.append("pin_reset")
+        for row in db.session.new:
+            column = limits.misfit(row)
+            if column:
+                raise Refusal("value_out_of_range", column)
     db.session.flush()
     return record
+
+
+def _supersedes(device, rid):
+    """Whether the record a correction replaces is known: it must be the same device's or
+    its agency's (the same batch included, committed with the ledger rows). A correction
+    that arrives before its original (carried in, out of order) is filed and flagged; one
+    that names another agency's record is refused."""
+    if not rid:
+        return True
+    original = db.session.execute(select(LedgerEntry.device_id, Device.agency_id)
+                                  .join(Device, Device.id == LedgerEntry.device_id)
+                                  .where(LedgerEntry.rid == rid, LedgerEntry.status != "conflict")).first()
+    if original is None:
+        return False
+    if original.device_id != device.id and original.agency_id != device.agency_id:
+        raise Refusal("supersedes_foreign", rid)
+    return True
 
 
 def file_entry(entry, device, envelope=None, previous=None):
@@ -377,7 +408,8 @@ def release(quarantine_id):
         receipt = file_entry(entry, device, envelope)
     else:
         raise ValueError(_("A record quarantined for %(code)s cannot be released.", code=row.code))
-    db.session.commit()
+    audit.record("quarantine.released", target=f"quarantine:{row.id}",
+                 detail={"rid": row.rid, "code": row.code, "receipt": receipt.status})
     return receipt
 
 

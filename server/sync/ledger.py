@@ -15,12 +15,14 @@ source of truth (DESIGN §1); the store is a projection of it.
 """
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_
 
 from .. import crypto
+from ..dbtypes import micros
 from ..devices.models import Device
 from ..extensions import db
 from . import merkle
@@ -28,8 +30,7 @@ from .models import LedgerEntry, LedgerEpoch, LedgerHead, LedgerNode
 
 HEAD_ID = 1
 EMPTY_ROOT = crypto.sha256(b"")
-STATUSES = ("received", "revoked", "conflict")
-_EPOCH0 = datetime(1970, 1, 1, tzinfo=UTC)
+STATUSES = ("received", "revoked", "conflict", "anchor")
 _NODE_QUERY_KEYS = 500  # nodes fetched per query (bound parameters stay well within limits)
 
 
@@ -37,12 +38,11 @@ class LogError(Exception):
     """The stored log cannot answer (a node is missing): a fault for `ledger verify`."""
 
 
-def received_at_us(moment):
-    return (moment - _EPOCH0) // timedelta(microseconds=1)
+received_at_us = micros
 
 
 def leaf_input(entry):
-    return crypto.leaf_input(entry.idx, entry.rid, entry.device_id, entry.seq, entry.env_sha256,
+    return crypto.leaf_input(entry.idx, entry.rid, entry.device_id or "", entry.seq, entry.env_sha256,
                              received_at_us(entry.received_at), entry.clock_offset_ms, entry.status)
 
 
@@ -101,6 +101,24 @@ def leaf_matches(entry):
         return stored is not None and bytes(stored) == merkle.leaf_hash(leaf_input(entry))
     except (TypeError, ValueError, AttributeError):
         return False
+
+
+def append_anchor(head, *, audit_seq, audit_hash, received_at):
+    """The audit log's head as a leaf of its own (status "anchor", no device): a statement
+    {audit_seq, audit_hash, time} signed by the server key, enveloped like a record."""
+    from ..keys import service as keys
+
+    statement = crypto.anchor_statement(audit_seq, audit_hash, micros(received_at) // 1000)
+    _kid, signature = keys.sign(crypto.ANCHOR + statement)
+    return append(head, status="anchor", rid=str(uuid.uuid4()), device_id=None, seq=audit_seq, header=statement,
+                  ct=b"", sig=signature, env_sha256=crypto.envelope_digest(statement, b"", signature),
+                  received_at=received_at, clock_offset_ms=None)
+
+
+def audit_anchors():
+    """{audit seq: audit hash} of every anchor the log holds."""
+    return {json.loads(bytes(header))["audit_seq"]: crypto.b64d(json.loads(bytes(header))["audit_hash"])
+            for (header,) in db.session.execute(select(LedgerEntry.header).filter_by(status="anchor"))}
 
 
 # -- reading: heads and proofs ------------------------------------------------------------
@@ -290,7 +308,9 @@ def prove(head):
 
 @dataclass
 class Verdict:
-    rows: int
+    """What a verification found: how many items it checked and the first bad one (with why)."""
+
+    checked: int
     first_bad: int | None = None
     reason: str | None = None
 
@@ -314,8 +334,23 @@ def verify():
         nodes.close()
 
 
+def _check_anchor(entry):
+    from ..keys import service as keys
+
+    statement = json.loads(bytes(entry.header))
+    if entry.device_id is not None or statement.get("audit_seq") != entry.seq:
+        return _("the anchor's columns differ from its signed statement")
+    if crypto.envelope_digest(entry.header, entry.ct, entry.sig) != entry.env_sha256:
+        return _("envelope bytes do not match their digest")
+    if not any(keys.verify_signed(kid, crypto.ANCHOR + bytes(entry.header), bytes(entry.sig)) for kid in keys.signing_kids()):
+        return _("the anchor is not signed by this server")
+    return None
+
+
 def _check_row(entry, devices):
-    """The reason this row is bad, or None; its leaf hash is returned beside."""
+    """The reason this row is bad, or None."""
+    if entry.status == "anchor":
+        return _check_anchor(entry)
     header = json.loads(bytes(entry.header))
     if (header.get("rid"), header.get("dev"), header.get("seq")) != (entry.rid, entry.device_id, entry.seq):
         return _("the row's rid, device or seq differ from its signed header")

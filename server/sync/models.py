@@ -11,7 +11,8 @@ class LedgerEntry(db.Model):
     Append-only: the database refuses UPDATE, DELETE and TRUNCATE (sync/guard.py).
 
     status: `received` (from an active device), `revoked` (from a revoked device: held in
-    quarantine), `conflict` (another envelope under a rid the log already holds)."""
+    quarantine), `conflict` (another envelope under a rid the log already holds), `anchor`
+    (the audit log's head, signed by the server: no device; seq is the audit entry)."""
 
     __tablename__ = "ledger"
     __table_args__ = (
@@ -23,7 +24,7 @@ class LedgerEntry(db.Model):
     )
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     rid: Mapped[str] = mapped_column(String(36))
-    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))  # None: an audit anchor
     seq: Mapped[int] = mapped_column(BigInteger)
     header: Mapped[bytes] = mapped_column(LargeBinary)
     ct: Mapped[bytes] = mapped_column(LargeBinary)

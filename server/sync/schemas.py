@@ -31,6 +31,9 @@ class DocumentSchema(Schema):
     # The phone's IANA zone when it sealed: header `ts` is UTC, and the officer's local
     # day and hour (Boten is UTC+7, Mohan across the line UTC+8) need the zone to be read back.
     tz = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$"))
+    # How many times the phone's PIN had been reset when it sealed (issue 13): records sealed
+    # after a reset no supervisor has confirmed are flagged.
+    pin_resets = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000))
 
 
 class AppStateSchema(Schema):
@@ -40,6 +43,8 @@ class AppStateSchema(Schema):
     storage_persistent = fields.Boolean(allow_none=True)
     storage_usage = fields.Integer(validate=validate.Range(min=0), allow_none=True)
     storage_quota = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+    pin_resets = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000),
+                                metadata={"description": "how many times the phone's PIN was reset"})
     log_alarm = fields.String(validate=validate.Length(max=40), allow_none=True,
                               metadata={"description": "the phone caught the log contradicting itself (PROTOCOL.md §9)"})
 

@@ -6,7 +6,7 @@ import pytest
 from server.demo.fault_proxy import FaultProxy
 from server.demo.serving import free_port
 
-from .harness import CHROMIUM, ROOT, Phone, Station
+from .harness import CHROMIUM, OPEN_PHONES, ROOT, Phone, Station
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -44,3 +44,19 @@ def phone(tmp_path):
     phone = Phone(tmp_path / "profile")
     yield phone
     phone.quit()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, say what each open phone was showing (CI has no screen)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for number, phone in enumerate(OPEN_PHONES):
+        try:
+            shown = phone.page.evaluate("document.body.innerText") if phone.page else "(closed)"
+            url = phone.page.url if phone.page else ""
+        except Exception as error:  # noqa: BLE001 - a report, never a second failure
+            shown, url = f"(unreadable: {error})", ""
+        report.sections.append((f"phone {number} at {url}", shown[:3000]))

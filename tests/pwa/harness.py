@@ -37,15 +37,29 @@ def wait_for(condition, timeout=30):
         time.sleep(0.1)
 
 
+def wait_until(page, function, arg=None, timeout=20):
+    """Poll a JavaScript function of the page until it returns something truthy, and return
+    that. Unlike Playwright's wait_for_function, this never makes the page eval a string,
+    which the app's Content-Security-Policy (no 'unsafe-eval') rightly refuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(function, arg)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {function[:80]}"
+        time.sleep(0.05)
+
+
 class Station:
     """A Wildledger server for one test: its own SQLite store, keys and port."""
 
-    def __init__(self, tmp_path, public_port=None, dist=ROOT / "pwa" / "dist"):
+    def __init__(self, tmp_path, public_port=None, dist=ROOT / "pwa" / "dist", host="127.0.0.1"):
         self.home = Path(tmp_path)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        # Phones see the server at the public URL: the server itself, or a fault proxy in front.
-        self.public_url = f"http://127.0.0.1:{public_port}" if public_port else self.url
+        # Phones see the server at the public URL: the server itself, or a fault proxy in
+        # front. `host` "localhost" for WebAuthn, whose relying party must be a domain name.
+        self.public_url = f"http://{host}:{public_port or self.port}"
         self.env = {**os.environ,
                     "DATABASE_URL": f"sqlite:///{self.home / 'store.sqlite'}",
                     "WILDLEDGER_INSTANCE_PATH": str(self.home / "instance"),
@@ -107,11 +121,20 @@ class Station:
             db.engine.dispose()
 
 
+CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => window.cspViolations.push(
+  {directive: event.effectiveDirective, blocked: event.blockedURI, sample: event.sample}));
+"""
+OPEN_PHONES = []  # for the failure report (conftest.py): what each phone showed when a test failed
+
+
 class Phone:
     """Chromium with a persistent profile: closing and reopening it keeps what a real
     browser keeps (IndexedDB, Cache Storage, the service worker)."""
 
     def __init__(self, profile, locale="vi-VN", playwright=None, timezone=None, args=()):
+        OPEN_PHONES.append(self)
         self.profile, self.locale, self.timezone, self.args = Path(profile), locale, timezone, [*CHROMIUM_ARGS, *args]
         # One Playwright per thread: a second phone in the same test shares the first's.
         self._owns_playwright = playwright is None
@@ -126,6 +149,8 @@ class Phone:
             service_workers="allow")
         if clock_ms is not None:
             self.context.clock.install(time=clock_ms / 1000)
+        # Every refusal of the Content-Security-Policy, kept where tests can read it.
+        self.context.add_init_script(script=CSP_VIOLATIONS)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.page.set_default_timeout(20_000)
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
@@ -143,6 +168,8 @@ class Phone:
             self.context = self.page = None
 
     def quit(self):
+        if self in OPEN_PHONES:
+            OPEN_PHONES.remove(self)
         self.close()
         if self._owns_playwright:
             self._playwright.stop()
@@ -156,7 +183,7 @@ class Phone:
         return self.page.evaluate("navigator.serviceWorker.controller !== null")
 
     def wait_controlled(self):
-        self.page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_until(self.page, "() => navigator.serviceWorker.controller !== null")
 
     def row_counts(self):
         """{store: number of rows} of the app's database (read only)."""

@@ -20,7 +20,7 @@ from server.sync.models import LedgerEntry, Quarantine
 from tests.helpers import count
 
 from .harness import (Phone, Station, catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit,
-                      wait_for)
+                      wait_for, wait_until)
 
 PIN = "271828"
 PUSH = "/api/v1/sync/push"
@@ -52,10 +52,10 @@ def served_and_refused(proxy, page, path=PUSH):
     """Wait until the proxy has served its canned answer to a "Sync now" and that sync is
     over (the button is back), then check that the app took it as no answer."""
     wait_for(lambda: any(outcome == "served" and p.startswith(path) for _, p, outcome in proxy.events))
-    page.wait_for_function("""(label) => {
+    wait_until(page, """(label) => {
       const button = document.querySelector("section.sync-status button");
       return button && !button.disabled && button.textContent === label;
-    }""", arg=ui("Sync now"))
+    }""", ui("Sync now"))
     assert page.get_by_text(ui("The last attempt failed; the app will try again.")).is_visible()
     proxy.events.clear()
 

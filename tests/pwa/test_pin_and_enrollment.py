@@ -6,11 +6,22 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sqlalchemy import func, select
 
+from server.audit.models import AuditEntry
+from server.devices.models import Device
 from server.extensions import db
 from server.store.models import Record
 
-from .harness import (catalog, choose_pin_and_enroll, enroll, field, fill_minimal_seizure, record_state, server_catalog,
-                      submit, unlock)
+from .harness import (
+    catalog,
+    choose_pin_and_enroll,
+    enroll,
+    field,
+    fill_minimal_seizure,
+    record_state,
+    server_catalog,
+    submit,
+    unlock,
+)
 
 PIN, NEW_PIN = "246810", "135791"
 ui, label = catalog("vi"), server_catalog("vi")
@@ -82,7 +93,32 @@ def test_a_forgotten_pin_is_reset_on_the_phone_at_the_cost_of_the_drafts(station
     assert record_state(page, ui, "Waiting").count() == 1
     page.get_by_role("button", name=ui("Lock")).click()
     unlock(page, NEW_PIN, ui)
+
+    # Whoever reset the PIN may not be the officer: what is sealed after it is flagged at
+    # the server, and the reset reported, until a supervisor confirms.
+    fill_minimal_seizure(page, ui, label, "Sealed after the reset")
+    submit(page, ui)
+    station.start()
+    page.get_by_role("button", name=ui("Sync now")).click()
+    record_state(page, ui, "Accepted").nth(1).wait_for(timeout=30_000)
+    assert _pin_reset_flags(station) == {"Mai Văn Quên": False, "Sealed after the reset": True}
+    with station.app.app_context():
+        [device] = db.session.scalars(select(Device)).all()
+        assert (device.pin_resets, device.pin_resets_confirmed) == (1, 0)
+        assert db.session.scalars(select(AuditEntry.action).filter_by(action="device.pin_reset")).all() == [
+            "device.pin_reset"]
+    assert station.app.test_cli_runner().invoke(args=["devices", "confirm", device.id]).exit_code == 0
+    fill_minimal_seizure(page, ui, label, "Sealed after the confirmation")
+    submit(page, ui)
+    record_state(page, ui, "Accepted").nth(2).wait_for(timeout=30_000)
+    assert _pin_reset_flags(station) == {"Mai Văn Quên": False, "Sealed after the reset": False,
+                                         "Sealed after the confirmation": False}
     assert phone.errors == []
+
+
+def _pin_reset_flags(station):
+    with station.app.app_context():
+        return {r.officer_name: "pin_reset" in r.flags for r in db.session.scalars(select(Record))}
 
 
 def test_a_qr_code_with_other_key_fingerprints_is_refused_and_nothing_is_kept(station, phone):

@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from server.i18n import PWA_SOURCES, extract_app_messages, read_catalog
 
 from .harness import (ROOT, Phone, Station, catalog, choose_pin_and_enroll, field, fill_minimal_seizure, server_catalog,
-                      submit, unlock)
+                      submit, unlock, wait_until)
 
 PIN = "246813"
 LANGUAGES = ("vi", "lo", "zh_Hans")
@@ -143,7 +143,7 @@ class Tour:
         # with a "wl:language" event; <html lang> changes before the redraw.
         self.page.evaluate("window.switched = false; addEventListener('wl:language', () => (window.switched = true), { once: true })")
         self.page.locator("select#language").select_option(code)
-        self.page.wait_for_function("window.switched === true", timeout=10_000)
+        wait_until(self.page, "() => window.switched === true", timeout=10)
         self.code = code
         assert self.page.evaluate("document.documentElement.lang") == TAGS[code]
 

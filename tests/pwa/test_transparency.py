@@ -20,7 +20,7 @@ from server.store.models import Record
 from tests import insider
 from tests.helpers import SEIZURE
 
-from .harness import catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, wait_for
+from .harness import catalog, enroll, fill_minimal_seizure, record_state, server_catalog, submit, wait_for, wait_until
 
 PIN = "577215"
 ui, label = catalog("vi"), server_catalog("vi")
@@ -28,10 +28,10 @@ ui, label = catalog("vi"), server_catalog("vi")
 
 def sync_now(page):
     page.get_by_role("button", name=ui("Sync now")).click()
-    page.wait_for_function("""(label) => {
+    wait_until(page, """(label) => {
       const button = document.querySelector("section.sync-status button");
       return button && !button.disabled && button.textContent === label;
-    }""", arg=ui("Sync now"))
+    }""", ui("Sync now"))
 
 
 def simulated(station, n):

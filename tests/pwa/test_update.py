@@ -108,6 +108,8 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         with page.expect_navigation():
             offer.click()
         unlock(page, PIN, en)
+        vault = phone.meta("vault")  # the 0.1.0 vault (PBKDF2) moved to Argon2id at this unlock
+        assert "iterations" not in vault and (vault["v"], vault["kdf"]) == (2, {"name": "argon2id", "m": 65_536, "t": vault["kdf"]["t"], "p": 1})
         page.get_by_role("button", name=en("Sync now")).click()
         record_state(page, en, "Accepted").nth(1).wait_for(timeout=30_000)
         fill_minimal_seizure(page, en, str, "Officer after the update")
