@@ -1,0 +1,77 @@
+// Home: new records, drafts, the latest records and sync.
+import { el } from "../forms.js";
+import { formatDateTime, nameOf, t, tn, ts } from "../i18n.js";
+import * as outbox from "../outbox.js";
+import { drafts, meta, reference } from "../store.js";
+import { APP_VERSION } from "../sync.js";
+import { BRAND, STATE_LABELS, formTitles, live, show, state } from "./common.js";
+import { formScreen, openDraft } from "./form.js";
+import { lock, unlockScreen } from "./pin.js";
+import { recordScreen, recordsScreen } from "./records.js";
+import { settingsScreen } from "./settings.js";
+import { storageNotices, storageState, syncStatus } from "./status.js";
+
+const RECENT_RECORDS = 5;
+
+/** The newest version of each form this app can render, from the pulled definitions. */
+export function latestForms(definitions) {
+  const forms = new Map();
+  for (const definition of definitions.values()) {
+    if (!definition?.form || compareVersions(definition.min_app_version ?? "0", APP_VERSION) > 0) continue;
+    if ((forms.get(definition.form)?.version ?? 0) < definition.version) forms.set(definition.form, definition);
+  }
+  return forms;
+}
+
+function compareVersions(a, b) {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] || 0) !== (pb[i] || 0)) return (pa[i] || 0) - (pb[i] || 0);
+  return 0;
+}
+
+export function recordList(records, titleOf) {
+  const labels = STATE_LABELS();
+  const corrected = new Set(records.map((record) => record.supersedes).filter(Boolean));
+  return el("ul", { class: "list" }, ...records.map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
+    el("button", { type: "button", class: "row-button", onclick: () => recordScreen(record.rid) },
+      el("span", {}, titleOf(record.form)),
+      el("span", { class: "muted" }, formatDateTime(record.sealed_at)),
+      el("span", { class: "badge" }, labels[record.state] ?? record.state),
+      record.supersedes ? el("span", { class: "badge" }, t("Correction")) : null,
+      corrected.has(record.rid) ? el("span", { class: "badge" }, t("Corrected")) : null),
+    record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null)));
+}
+
+export async function home() {
+  if (!state.dataKey) return unlockScreen();
+  const [definitions, device, storage] = await Promise.all([reference.all(state.db, "forms"), meta.get(state.db, "device"), storageState()]);
+  const forms = latestForms(definitions);
+  const titleOf = formTitles(definitions);
+  const newButtons = [...forms.values()].map((definition) =>
+    el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
+  const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
+    el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
+      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatDateTime(draft.updated_at) })))));
+  const records = live(async () => {
+    const all = await outbox.statuses(state.db);
+    return [
+      el("h2", {}, t("My records")),
+      all.length ? recordList(all.slice(0, RECENT_RECORDS), titleOf) : el("p", { class: "muted" }, t("No records yet.")),
+      all.length > RECENT_RECORDS ? el("button", { type: "button", class: "secondary", onclick: recordsScreen },
+        tn("All {n} record", "All {n} records", all.length)) : null,
+    ];
+  });
+  show(BRAND, home,
+    el("p", { class: "muted" }, nameOf(device?.agency?.names, device?.agency?.code ?? "")),
+    ...storageNotices(storage),
+    forms.size ? el("div", { class: "actions" }, ...newButtons)
+      : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),
+    syncStatus(),
+    el("section", { class: "drafts" }, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
+    records,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", onclick: recordsScreen }, t("My records")),
+      el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Settings")),
+      el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
+}
