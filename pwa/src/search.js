@@ -40,7 +40,8 @@ export function speciesIndex(species) {
     for (const [language, list] of Object.entries(item.trade_names ?? {})) {
       for (const name of list ?? []) add(name, "trade", language);
     }
-    entries.push({ key, item, genus: item.rank === "genus", sortName: item.scientific_name ?? key, names });
+    // Above species (a genus, a family): the entry for a specimen not identified to species.
+    entries.push({ key, item, genus: Boolean(item.rank) && item.rank !== "species", sortName: item.scientific_name ?? key, names });
   }
   return { entries };
 }

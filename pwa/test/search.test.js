@@ -43,7 +43,7 @@ describe("fold", () => {
 
 describe("search, on the real reference list", () => {
   it("has the list the tests were written against", () => {
-    expect(species.size).toBe(126);
+    expect(species.size).toBe(130);
   });
 
   it.each([
@@ -89,8 +89,10 @@ describe("search, on the real reference list", () => {
     expect(keys("dalbergia")[0]).toBe("Dalbergia spp.");
   });
 
-  it.each(["ngà voi", "nga voi", "象牙", "ivory", "ງາຊ້າງ"])("finds the elephants for the ivory trade name %s", (query) => {
-    expect(keys(query).slice(0, 3).sort()).toEqual(["Elephas maximus", "Loxodonta africana", "Loxodonta cyclotis"]);
+  it.each(["ngà voi", "nga voi", "象牙", "ivory", "ງາຊ້າງ"])("finds ivory not identified to species first, then the elephants, for %s", (query) => {
+    const found = keys(query);
+    expect(found[0]).toBe("Elephantidae spp."); // an officer cannot tell Asian from African ivory
+    expect(found.slice(1, 4).sort()).toEqual(["Elephas maximus", "Loxodonta africana", "Loxodonta cyclotis"]);
   });
 
   it("finds across all languages whatever the UI language", () => {

@@ -1,4 +1,6 @@
-from sqlalchemy import ForeignKey, String, Text
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -20,6 +22,11 @@ class Agency(db.Model):
     name_lo: Mapped[str] = mapped_column(Text)
     name_zh_hans: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
+    # An agency is never deleted or renamed, since records name it for good. One that was
+    # dissolved or merged is retired: kept, with the day it ceased and the agency that took
+    # over its work (server/reference/agencies.py).
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
 
     def name(self, locale):
         return {"vi": self.name_vi, "lo": self.name_lo, "zh_Hans": self.name_zh_hans}.get(

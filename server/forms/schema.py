@@ -32,6 +32,9 @@ def _agency_exists(code):
     from ..access.models import Agency
     from ..extensions import db
 
+    # A retired agency exists too, and so does a retired code-list key (_one_of): a record
+    # sealed offline before the retirement, or on a phone that has not pulled it yet, is
+    # valid. current_codes() files it under the successor.
     # Known codes are remembered for the request: a batch names the same agency often.
     known = g.setdefault("known_agency_codes", set()) if has_app_context() else set()
     if code in known:
@@ -110,6 +113,42 @@ def _schema_class(name, declared_fields):
     attributes.update(_conditions(declared_fields))
     attributes["Meta"] = type("Meta", (), {"unknown": RAISE})
     return type(name, (Schema,), attributes)
+
+
+def _current_code(declared):
+    """How to find the value in use now for a field naming reference codes, or None."""
+    if declared.type == "code":
+        return lambda key: catalog.current_code(declared.codes, key)
+    if declared.type == "agency":
+        from ..reference.agencies import current_code
+
+        return current_code
+    return None
+
+
+def current_codes(form_id, version, data):
+    """`data` as loaded, with every retired agency code and code-list key replaced by the one
+    in use now, and whether there was any. The store's rows file the successor, so that
+    searches and counts by agency or code find the record; the record's content keeps what
+    was sealed."""
+    retired = []
+
+    def current(declared_fields, values):
+        values = dict(values)
+        for declared in declared_fields:
+            value, in_use = values.get(declared.name), _current_code(declared)
+            if value is None:
+                continue
+            if declared.type == "group":
+                values[declared.name] = [current(declared.fields, entry) for entry in value]
+            elif declared.type == "object":
+                values[declared.name] = current(declared.fields, value)
+            elif in_use is not None and (successor := in_use(value)) != value:
+                retired.append(value)
+                values[declared.name] = successor
+        return values
+
+    return current(FORMS[(form_id, version)].fields, data), bool(retired)
 
 
 @cache

@@ -3,6 +3,15 @@ border crossings, every name in the four languages, every list with its source n
 
 The files are the source of truth; `flask reference publish` copies them into the pull
 collections that phones download (publish.py).
+
+A code is never deleted or renamed: records sealed with it, offline and long ago, must stay
+valid and readable. A code that is no longer to be used is retired in place, with the same
+shape as a retired agency in agencies.json:
+
+    {"key": "...", "names": {...}, "retired": {"on": "YYYY-MM-DD", "successor": "<key> or null"}}
+
+Intake still accepts it, files the successor and flags the record (forms/schema.py); phones
+receive it as written, to hide it from new records and still render old ones.
 """
 import json
 from functools import cache
@@ -40,6 +49,36 @@ def every_list():
 @cache
 def code_keys(list_id):
     return frozenset(item["key"] for item in code_lists()[list_id]["items"])
+
+
+def latest(key, successor_of):
+    """Where a chain of retirements ends: `key` itself while it is in use (`successor_of`
+    gives None), else its successor's latest, since a successor may be retired in turn."""
+    seen = {key}
+    while (successor := successor_of(key)) is not None:
+        if successor in seen:
+            raise ValueError(f"retirements run in a circle through {key}")
+        seen.add(successor)
+        key = successor
+    return key
+
+
+@cache
+def _successors(list_id):
+    """{retired key: its successor} of one code list, checked once: a successor must be a
+    key of the same list."""
+    keys = code_keys(list_id)
+    successors = {item["key"]: item["retired"]["successor"]
+                  for item in code_lists()[list_id]["items"] if item.get("retired")}
+    unknown = {s for s in successors.values() if s is not None and s not in keys}
+    if unknown:
+        raise ValueError(f"codes/{list_id}: retired in favour of unknown keys {sorted(unknown)}")
+    return successors
+
+
+def current_code(list_id, key):
+    """The key of `list_id` in use now in place of `key` (itself unless retired)."""
+    return latest(key, _successors(list_id).get)
 
 
 @cache

@@ -29,13 +29,37 @@ def _from_file(name):
 
 
 def _agencies():
+    """Every agency the store holds, retired ones included: a phone hides those from new
+    records but still renders the old records that name them."""
     agencies = db.session.scalars(select(Agency)).all()
     codes = {agency.id: agency.code for agency in agencies}
     return {agency.code: {"code": agency.code, "country": agency.country, "kind": agency.kind,
                           "province": agency.province, "parent": codes.get(agency.parent_id),
                           "names": {locale: agency.name(locale) for locale in LOCALES},
-                          "source": agency.source}
+                          "source": agency.source, "retired": _retired(agency, codes)}
             for agency in agencies}
+
+
+def _retired(agency, codes):
+    """The shape of a retired code-list item (catalog.py), or null while in use."""
+    if agency.retired_on is None:
+        return None
+    return {"on": agency.retired_on.isoformat(), "successor": codes.get(agency.successor_id)}
+
+
+def _codes():
+    """The code lists as written, once it is sure none has lost a key phones were given:
+    records sealed with that key would fail at intake and could not be rendered. A code
+    that should no longer be used is retired instead (catalog.py)."""
+    lists = catalog.code_lists()
+    for row in db.session.scalars(select(ReferenceItem).filter_by(collection="codes")):
+        if row.data is None:
+            continue
+        now = {item["key"] for item in lists.get(row.key, {"items": ()})["items"]}
+        lost = {item["key"] for item in row.data["items"]} - now
+        if lost:
+            raise ValueError(f"codes/{row.key} no longer has {sorted(lost)}: retire a code, never delete it")
+    return lists
 
 
 def _translations():
@@ -54,7 +78,7 @@ def _keys():
 
 SOURCES = {
     "forms": published_definitions,
-    "codes": catalog.code_lists,
+    "codes": _codes,
     "species": lambda: _from_file("species"),
     "places": lambda: _from_file("places"),
     "crossings": lambda: _from_file("crossings"),

@@ -23,7 +23,7 @@ from ..dbtypes import utcnow
 from ..devices.models import Device
 from ..errors import ApiError, message
 from ..extensions import db
-from ..forms.schema import schema_for
+from ..forms.schema import current_codes, schema_for
 from ..keys import service as keys
 from ..store import limits
 from ..store.models import Record
@@ -286,12 +286,17 @@ def _open_and_file(entry, device, envelope, previous):
         raise Refusal("invalid_fields", json.dumps(error.messages, ensure_ascii=False, default=str)) from error
     supersedes = str(loaded["supersedes"]) if loaded.get("supersedes") else None
     known = _supersedes(device, supersedes)
+    # A retired agency or code (sealed before its retirement reached the phone) is filed
+    # under its successor and flagged; the record's content keeps it as sealed.
+    data, retired = current_codes(loaded["form"], loaded["version"], data)
     with db.session.no_autoflush:  # nothing reaches the database before every value is checked
         record = file_record(entry=entry, device=device, header=header, document=document, data=data,
                              supersedes=supersedes, pin_resets=loaded.get("pin_resets"))
         record.flags = _flags(device, entry, header, record.device_time, previous)
         if supersedes and not known:
             record.flags.append("supersedes_unknown")
+        if retired:
+            record.flags.append("retired_code")
         if (loaded.get("pin_resets") or 0) > device.pin_resets_confirmed:
             record.flags.append("pin_reset")
         for row in db.session.new:
