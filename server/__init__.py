@@ -8,6 +8,7 @@ from . import config, errors, headers, jsonguard, ratelimit
 from .extensions import api, babel, configure_engine, db, migrate
 from .i18n import TRANSLATIONS, select_locale, translate
 from .sync.schemas import SECURITY_SCHEMES
+from .version import server_version
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -17,7 +18,7 @@ def create_app(test_config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config.from_environment(app.instance_path))
     app.config.update(
-        API_TITLE="Wildledger", API_VERSION="v1", OPENAPI_VERSION="3.1.0",
+        API_TITLE="Wildledger", API_VERSION=server_version(), OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api", OPENAPI_JSON_PATH="openapi.json",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
         API_SPEC_OPTIONS={"components": {"securitySchemes": SECURITY_SCHEMES},
@@ -40,12 +41,14 @@ def create_app(test_config=None):
     with app.app_context():
         configure_engine(db.engine)
 
+    from .health import blp as health_blp
     from .store.routes import blp as records_blp
     from .sync.routes import blp as sync_blp
     from .web import blp as web_blp
 
     api.register_blueprint(sync_blp)
     api.register_blueprint(records_blp)
+    app.register_blueprint(health_blp)
     app.register_blueprint(web_blp)
 
     from .cli import register

@@ -3,25 +3,96 @@
 Every setting has an environment variable; README.md lists them. Tests pass a mapping
 to create_app() instead of touching os.environ.
 """
+import ipaddress
+import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+# Settings an operator sets once, by a command, kept in the instance folder (not the
+# environment file): the public URL (`flask config public-url`), and whether the instance
+# holds demo data (`flask demo load`), which `flask demo simulate` asks.
+SETTINGS_FILE = "settings.json"
 
 
 def _int(name, default):
     return int(os.environ.get(name, default))
 
 
+def settings_path(instance_path):
+    return Path(instance_path) / SETTINGS_FILE
+
+
+def instance_settings(instance_path):
+    """The settings kept in the instance folder ({} before any was set)."""
+    path = settings_path(instance_path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            settings = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except ValueError as error:
+        raise ValueError(f"{path} is not a JSON object of settings: {error}") from error
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path} is not a JSON object of settings")
+    return settings
+
+
+def save_instance_settings(instance_path, **changes):
+    """Merge `changes` into the instance's settings (None removes one); the file is
+    replaced whole, so a reader never sees half of it. Returns its path."""
+    settings = instance_settings(instance_path)
+    for name, value in changes.items():
+        if value is None:
+            settings.pop(name, None)
+        else:
+            settings[name] = value
+    path = settings_path(instance_path)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", encoding="utf-8") as handle:
+        json.dump(settings, handle, ensure_ascii=False, indent=1, sort_keys=True)
+        handle.write("\n")
+    os.replace(partial, path)
+    return path
+
+
+def public_url(instance_path, settings=None):
+    """The origin QR codes carry, and where it comes from (`environment`, `instance` or
+    `default`): WILDLEDGER_PUBLIC_URL wins over the instance's setting."""
+    settings = instance_settings(instance_path) if settings is None else settings
+    if os.environ.get("WILDLEDGER_PUBLIC_URL"):
+        return os.environ["WILDLEDGER_PUBLIC_URL"], "environment"
+    if settings.get("public_url"):
+        return settings["public_url"], "instance"
+    return DEFAULT_PUBLIC_URL, "default"
+
+
+def unreachable_from_a_phone(url):
+    """Whether a URL names this machine only (127.0.0.1, ::1, localhost) or no address at
+    all (0.0.0.0): a phone that scans it reaches nothing, unless forwarded (adb reverse)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost") or not host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
 def from_environment(instance_path):
     home_config = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    settings = instance_settings(instance_path)
     return {
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'wildledger.sqlite'}"
         ),
         # The URL printed in enrollment QR codes: in deployment the public HTTPS origin
-        # that nginx terminates (phones need a secure context for WebCrypto).
-        "PUBLIC_URL": os.environ.get("WILDLEDGER_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # that nginx terminates (phones need a secure context for WebCrypto). Set once with
+        # `flask config public-url`; WILDLEDGER_PUBLIC_URL, when set, wins over that.
+        "PUBLIC_URL": public_url(instance_path, settings)[0],
         # The key-encryption key lives outside the database and the instance folder, so
         # a copy of either alone never exposes the server's private keys (DESIGN §2).
         "KEK_FILE": os.environ.get("WILDLEDGER_KEK_FILE", str(home_config / "wildledger" / "kek")),
@@ -43,7 +114,9 @@ def from_environment(instance_path):
         "AUDIT_ANCHOR_EVERY": _int("WILDLEDGER_AUDIT_ANCHOR_EVERY", 100),
         "AUDIT_ANCHOR_MINUTES": _int("WILDLEDGER_AUDIT_ANCHOR_MINUTES", 10),
         # Never write SQL parameters (decrypted record content) into logs or exceptions.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        # pool_pre_ping: a connection is tested before each use, so after PostgreSQL
+        # restarts (or a network cut) the first request reconnects instead of failing.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
         # A revoked phone's pushes are quarantined up to the highest seq it had sent when it
         # was revoked plus this many records (sealed offline before it heard); refused above.
         "REVOKED_SEQ_MARGIN": _int("WILDLEDGER_REVOKED_SEQ_MARGIN", 100),

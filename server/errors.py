@@ -67,6 +67,8 @@ _CATALOG = [
     Problem("revoked_seq_beyond_cap", 403, _l("This phone was revoked, and this record was sealed well after that. "
                                               "It was not accepted; give the phone to your supervisor.")),
     Problem("intake_error", 500, _l("The record is safe in the ledger but could not be filed yet.")),
+    # Operations: GET /api/v1/health (server/health.py) when the database or the keys fail.
+    Problem("unhealthy", 503, _l("The server cannot take records now. Nothing you sent was lost; try again later.")),
 ]
 PROBLEMS = {p.code: p for p in _CATALOG}
 

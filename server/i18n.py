@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from flask import has_request_context, request
 from flask.cli import AppGroup
 
+from .version import server_version
+
 LOCALES = ("en", "vi", "lo", "zh_Hans")
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
@@ -59,7 +61,7 @@ def _pybabel(*args):
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
 
 
-_PROJECT = ("--project", "Wildledger", "--version", "0.1.0", "--copyright-holder", "Wildledger team")
+_PROJECT = ("--project", "Wildledger", "--version", server_version(), "--copyright-holder", "Wildledger team")
 
 
 def _merge(domain, pot):

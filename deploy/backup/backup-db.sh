@@ -18,7 +18,7 @@ keep=${WILDLEDGER_BACKUP_KEEP:-14}
 database=${WILDLEDGER_BACKUP_DATABASE:-wildledger}
 name=${WILDLEDGER_BACKUP_NAME:-wildledger}
 recipients=${WILDLEDGER_BACKUP_RECIPIENTS:-/etc/wildledger/backup-recipients.txt}
-python=${WILDLEDGER_VENV:-/opt/wildledger/venv}/bin/python
+python=${WILDLEDGER_VENV:-/opt/wildledger/current/venv}/bin/python
 
 fail() {
     echo "wildledger-backup: FAILED $*" >&2

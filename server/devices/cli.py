@@ -1,5 +1,7 @@
 import os
+import unicodedata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import qrcode
@@ -7,12 +9,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
 
+from .. import config
 from ..access import service as access
-from ..extensions import db
 from . import service
-from .models import Device
 
 
 def print_enrollment(token_row, url, png_path):
@@ -25,11 +25,39 @@ def print_enrollment(token_row, url, png_path):
     with os.fdopen(fd, "wb") as handle:
         qr.make_image().save(handle)
     os.chmod(png_path, 0o600)
-    click.echo(_("Enrollment for %(agency)s %(officer)s, valid once, until %(time)s UTC.",
-                 agency=token_row.agency.code, officer=token_row.officer_name or "",
-                 time=f"{token_row.expires_at:%Y-%m-%d %H:%M}"))
+    until = f"{token_row.expires_at:%Y-%m-%d %H:%M}"
+    if token_row.officer_name:
+        click.echo(_("Enrollment for %(agency)s %(officer)s, valid once, until %(time)s UTC.",
+                     agency=token_row.agency.code, officer=token_row.officer_name, time=until))
+    else:
+        click.echo(_("Enrollment for %(agency)s, valid once, until %(time)s UTC.", agency=token_row.agency.code,
+                     time=until))
     click.echo(_("QR image: %(path)s", path=png_path))
     click.echo(f"URL: {url}")
+
+
+def public_url_warnings(url):
+    """What an operator must know about the URL QR codes carry: which setting won, and
+    whether a phone can use it at all."""
+    warnings = []
+    given = os.environ.get("WILDLEDGER_PUBLIC_URL")
+    kept = config.instance_settings(current_app.instance_path).get("public_url")
+    if given and kept and given.rstrip("/") != kept.rstrip("/"):
+        warnings.append(_("WILDLEDGER_PUBLIC_URL (%(given)s) differs from the public URL kept in the instance "
+                          "(%(kept)s): the environment wins.", given=given, kept=kept))
+    if config.unreachable_from_a_phone(url):
+        warnings.append(_("%(url)s is this computer's own address: a phone that scans the code reaches nothing, "
+                          "unless its USB cable forwards the port (adb reverse). Set the address phones reach once: "
+                          "flask config public-url URL", url=url))
+    elif urlsplit(url).scheme != "https":
+        warnings.append(_("%(url)s is not HTTPS: phones run the app only in a secure context (HTTPS, or a test "
+                          "phone told to trust this address; see README.md).", url=url))
+    return warnings
+
+
+def echo_warnings(warnings):
+    for warning in warnings:
+        click.echo(_("Warning: %(warning)s", warning=warning), err=True)
 
 
 @click.command("enroll")
@@ -48,20 +76,44 @@ def enroll_command(agency_code, officer, ttl, png_path):
     token, row = service.create_enrollment(agency, officer, ttl * 60 if ttl is not None else None)
     png_path = png_path or str(Path(current_app.instance_path) / service.enrollment_image_name(row.id))
     print_enrollment(row, service.enrollment_url(token), png_path)
+    echo_warnings(public_url_warnings(current_app.config["PUBLIC_URL"]))
 
 
 devices_cli = AppGroup("devices", help="Enrolled devices.")
 
 
+def _width(text):
+    """The columns a terminal gives `text`: two for wide characters (Chinese), none for
+    combining marks (Lao vowels and tones, decomposed Vietnamese accents)."""
+    return sum(0 if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf")
+               else 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+
+
+def echo_table(header, rows):
+    widths = [max(map(_width, column)) for column in zip(header, *rows, strict=True)]
+    for line in (header, *rows):
+        cells = (cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
+
+
+def _when(time):
+    return f"{time:%Y-%m-%d %H:%M}" if time else _("never")
+
+
 @devices_cli.command("list")
 def list_devices():
-    for device in db.session.scalars(select(Device).order_by(Device.enrolled_at)):
+    """Every phone: state, last contact and push (UTC), app version, whether the browser keeps its
+    storage, and how many records it sealed never arrived."""
+    rows = []
+    for device, last_push, missing in service.fleet():
         state = (_("revoked %(date)s", date=f"{device.revoked_at:%Y-%m-%d}") if device.revoked_at
                  else _("active"))
-        seen = f"{device.last_seen_at:%Y-%m-%d %H:%M}" if device.last_seen_at else _("never")
-        version = (device.app_state or {}).get("version") or "?"
-        click.echo(f"{device.id}  {device.agency.code:14} {state:18} "
-                   + _("last seen %(time)s", time=seen) + f"  app {version:8} {device.officer_name or ''}")
+        app = device.app_state or {}
+        persistent = {True: _("yes"), False: _("no")}.get(app.get("storage_persistent"), "?")
+        rows.append([device.id, device.agency.code, state, _when(device.last_seen_at), _when(last_push),
+                     str(app.get("version") or "?"), persistent, str(missing), device.officer_name or ""])
+    echo_table([_("device"), _("agency"), _("state"), _("last seen"), _("last push"), _("app"),
+                _("persistent storage"), _("missing records"), _("officer")], rows)
 
 
 @devices_cli.command("revoke")

@@ -206,6 +206,25 @@ def _prune_nonces(now):
         db.session.commit()
 
 
+def fleet():
+    """Every device, oldest enrollment first, with what a supervisor looks for: when it last
+    pushed and how many records it sealed never arrived (sequence numbers below its highest
+    the ledger lacks). One grouped pass over the ledger, not one query per device.
+    Returns [(device, last_push or None, missing)]."""
+    seen = {row.device_id: row for row in db.session.execute(
+        select(LedgerEntry.device_id, func.max(LedgerEntry.seq).label("highest"),
+               func.count(LedgerEntry.seq.distinct()).label("received"),
+               func.max(LedgerEntry.received_at).label("last_record"))
+        .where(LedgerEntry.device_id.is_not(None)).group_by(LedgerEntry.device_id))}
+    listed = []
+    for device in db.session.scalars(select(Device).order_by(Device.enrolled_at, Device.id)):
+        row = seen.get(device.id)
+        # A push that carried no record still reports the app's state (note_app_state).
+        pushes = [time for time in (row.last_record if row else None, device.app_state_at) if time is not None]
+        listed.append((device, max(pushes) if pushes else None, row.highest - row.received if row else 0))
+    return listed
+
+
 def revoke(device_id):
     device = db.session.get(Device, device_id)
     if device is None:

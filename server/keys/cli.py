@@ -25,12 +25,23 @@ def init():
 
 @keys_cli.command("show")
 def show():
-    """Key ids and fingerprints (the intake key listed first seals new records)."""
-    for row in service.intake_keys() + [service.signing_key()]:
-        described = service.describe(row)
-        click.echo(_("%(purpose)s key %(kid)s, fingerprint %(fingerprint)s, created %(date)s",
-                     purpose=row.purpose, kid=row.kid, fingerprint=described["fingerprint"],
-                     date=f"{row.created_at:%Y-%m-%d}"))
+    """Key ids and fingerprints; the current intake key (it seals new records) is marked."""
+    try:
+        intake, signing = service.intake_keys(), service.signing_key()
+    except service.KeyCustodyError as error:
+        _fail(error)
+    for position, row in enumerate(intake):
+        described = dict(kid=row.kid, epoch=row.epoch if row.epoch is not None else "?",
+                         fingerprint=service.describe(row)["fingerprint"], date=f"{row.created_at:%Y-%m-%d}")
+        if position == 0:
+            click.echo(_("intake key %(kid)s, epoch %(epoch)s, fingerprint %(fingerprint)s, created %(date)s: "
+                         "current, seals new records", **described))
+        else:
+            click.echo(_("intake key %(kid)s, epoch %(epoch)s, fingerprint %(fingerprint)s, created %(date)s: "
+                         "older, still opens what was sealed to it", **described))
+    click.echo(_("%(purpose)s key %(kid)s, fingerprint %(fingerprint)s, created %(date)s",
+                 purpose=signing.purpose, kid=signing.kid, fingerprint=service.describe(signing)["fingerprint"],
+                 date=f"{signing.created_at:%Y-%m-%d}"))
 
 
 @keys_cli.command("rotate-intake")

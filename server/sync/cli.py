@@ -3,6 +3,7 @@ import json
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..audit import service as audit
@@ -91,8 +92,16 @@ def replay():
     for idx in altered:
         click.echo(_("Ledger row %(row)d was not filed: its columns do not match its leaf in the log (run "
                      "`flask ledger verify`).", row=idx), err=True)
-    # The server's failures, not the records': a missing key file, a bug.
-    if altered or any(receipt.code in REPLAY_FAILURES for receipt in receipts):
+    # The server's failures, not the records': a missing key file, a bug. Any of them, or a
+    # row refused above, makes the command fail, so that a script or an operator sees it.
+    failed = sum(receipt.code in REPLAY_FAILURES for receipt in receipts)
+    if failed:
+        click.echo(ngettext("%(num)d row could not be opened or filed because of the server, not the record (a "
+                            "missing key file?): `flask quarantine list` says why; fix it and replay again.",
+                            "%(num)d rows could not be opened or filed because of the server, not the records (a "
+                            "missing key file?): `flask quarantine list` says why; fix it and replay again.", failed),
+                   err=True)
+    if altered or failed:
         raise SystemExit(1)
 
 
