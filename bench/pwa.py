@@ -9,7 +9,10 @@ shape the link. Measured, in this order:
                  service worker controls the page and the network has been quiet for a
                  second: every response the page and the service worker fetched (the
                  precache downloads again, with cache: "reload"), gzipped as deploy/'s
-                 nginx would send it; fonts excluded (the app ships none).
+                 nginx would send it, fonts included (the app ships a Lao subset of
+                 Noto Sans, which the precache fetches whatever the language). Measured
+                 twice: in Vietnamese, then in Lao in another fresh profile; the figure
+                 judged is the larger.
   unlock_ms      offline and with CDP CPU throttling x4 (a cheap phone): click on "Unlock"
                  with the right PIN to the home screen's "My records" heading painted
                  (Argon2id of the PIN, 64 MiB, in WebAssembly, runs in between; no screen
@@ -21,13 +24,13 @@ shape the link. Measured, in this order:
                  per core-second and core-hours for all million 6-digit PINs.
   form_ready_ms  offline and with CDP CPU throttling x4 (switched on after the unlock,
                  which is not timed here): click on "New: Seizure" on the home screen to
-                 the form painted with its Submit button visible. Median of --runs, a
+                 the form painted with its Review button visible. Median of --runs, a
                  reload and an unlock before each.
   seal_ms        offline, records submitted through the UI: the app's own User Timing
                  measure "wildledger:seal", i.e. sealing (HPKE + ECDSA), the local copy
                  under the PIN key and the strict IndexedDB transaction (outbox, seq,
-                 copy). Also printed: click on "Submit" to the "Sealed" notice on the
-                 home screen. Filling the form (Playwright) is not timed. Median of the
+                 copy). Also printed: click on "Submit" (the review's second tap) to the
+                 "Sealed" notice on the home screen. Filling the form (Playwright) is not timed. Median of the
                  first --seals records.
   sync200_s      the --records sealed records waiting; the server back behind a Slow-3G
                  link (50 kB/s each way, 1 s before each request and each response: 2 s
@@ -71,8 +74,18 @@ import requests  # noqa: E402
 from server.demo.fault_proxy import FaultProxy  # noqa: E402
 from server.demo.serving import free_port  # noqa: E402
 from tests.helpers import counts  # noqa: E402
-from tests.pwa.harness import (CHROMIUM, Phone, Station, catalog, choose_pin_and_enroll, wait_until,  # noqa: E402
-                               fill_minimal_seizure, server_catalog, unlock)
+from tests.pwa.harness import (  # noqa: E402
+    CHROMIUM,
+    Phone,
+    Station,
+    catalog,
+    choose_pin_and_enroll,
+    fill_minimal_seizure,
+    review,
+    server_catalog,
+    unlock,
+    wait_until,
+)
 
 PIN = "314159"
 BRAND = "Wildledger"  # the home screen's title, the same in every language
@@ -88,7 +101,6 @@ MIN_PIN_CORE_HOURS, MIN_KDF_MIB = 100, 64
 GZIP_LEVEL, GZIP_MIN_LENGTH = 5, 512
 GZIP_TYPES = {"text/html", "application/json", "application/problem+json", "application/javascript",
               "text/javascript", "text/css", "application/manifest+json", "image/svg+xml"}
-FONT_SUFFIXES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
 
 # Slow 3G as the issue defines it: 50 kB/s each way, a 2 s round trip. The proxy sleeps
 # latency_s before forwarding each request and again before relaying its response.
@@ -157,10 +169,7 @@ def quiet(responses, seconds=1.0, limit=30):
 
 def transfer(response):
     """(raw body bytes, bytes on the wire behind deploy/'s nginx), or None for a font."""
-    path = urlsplit(response.url).path
     kind = (response.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if response.request.resource_type == "font" or kind.startswith("font/") or path.endswith(FONT_SUFFIXES):
-        return None
     try:
         body = response.body()
     except Exception:
@@ -178,12 +187,12 @@ def transfer(response):
     return len(body), head + sent
 
 
-def first_load(phone, station, proxy):
+def first_load(phone, station, proxy, words=ui):
     page = phone.open()
     proxy.clear()
     responses, stop = listen(phone.context)
     page.goto(station.enrollment_url())
-    page.get_by_label(ui("New PIN"), exact=True).wait_for()
+    page.get_by_label(words("New PIN"), exact=True).wait_for()
     phone.wait_controlled()  # installed (precache done) and activated
     quiet(responses)
     # What reached the server through the proxy: a response the browser took from its HTTP
@@ -273,7 +282,8 @@ def pin_guessing(kdf, guesses=5):
 
 
 def form_ready_runs(page, cdp, runs):
-    """Also times Cancel -> home screen (unthrottled, DOM): what home() costs inside seal_ms."""
+    """Also times Discard (confirmed) -> home screen (unthrottled, DOM): what home() costs
+    inside seal_ms."""
     times, homes, new_seizure = [], [], ui("New: {form}", form=label("Seizure"))
     for _ in range(runs):
         page.reload()
@@ -282,11 +292,12 @@ def form_ready_runs(page, cdp, runs):
         page.wait_for_timeout(300)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
         try:
-            result = timed_click(page, new_seizure, "button", ui("Submit"))
+            result = timed_click(page, new_seizure, "button", ui("Review"))
         finally:
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
         times.append(result["painted"])
-        homes.append(timed_click(page, ui("Cancel"), "h1", BRAND)["dom"])
+        page.get_by_role("button", name=ui("Discard"), exact=True).click()
+        homes.append(timed_click(page, ui("Discard"), "h1", BRAND)["dom"])
         page.get_by_role("heading", name=ui("My records")).wait_for()
     return times, homes
 
@@ -298,6 +309,7 @@ def seal_runs(page, records):
         started = time.perf_counter()
         fill_minimal_seizure(page, ui, label, f"Cán bộ thử {number + 1}")
         fill.append(time.perf_counter() - started)
+        review(page, ui)
         result = timed_click(page, ui("Submit"), "p", sealed)
         seal.append(page.evaluate("performance.getEntriesByName('wildledger:seal').at(-1).duration"))
         dom.append(result["dom"])
@@ -351,10 +363,17 @@ def main():
         phone = Phone(Path(tmp) / "profile")
         stack.callback(phone.quit)
 
+        lao = Phone(Path(tmp) / "profile-lo", locale="lo-LA")
+        _page, rows = first_load(lao, station, proxy, catalog("lo"))
+        lao.quit()
+        print("In Lao:")
+        lao_kb = show_first_load(rows)
+        print("In Vietnamese:")
         page, rows = first_load(phone, station, proxy)
-        first_load_kb = show_first_load(rows)
-        print(f"first_load: {first_load_kb:.1f} kB (gzipped as deploy/'s nginx would; target <= "
-              f"{TARGETS['first_load_kb']}) {verdict('first_load_kb', first_load_kb)}", flush=True)
+        first_load_kb = max(show_first_load(rows), lao_kb)
+        print(f"first_load: {first_load_kb:.1f} kB, the larger of Lao ({lao_kb:.1f}) and Vietnamese, fonts included "
+              f"(gzipped as deploy/'s nginx would; target <= {TARGETS['first_load_kb']}) "
+              f"{verdict('first_load_kb', first_load_kb)}", flush=True)
 
         enroll_phone(page, phone)
         station.stop()  # offline from here to the sync
@@ -374,9 +393,9 @@ def main():
 
         times, homes = form_ready_runs(page, cdp, args.runs)
         form_ready_ms = median(times)
-        print(f"form_ready: {spread(times)} (offline, CPU x4, New: Seizure -> Submit visible; target <= "
+        print(f"form_ready: {spread(times)} (offline, CPU x4, New: Seizure -> Review visible; target <= "
               f"{TARGETS['form_ready_ms']}) {verdict('form_ready_ms', form_ready_ms)}", flush=True)
-        print(f"  home screen alone (Cancel -> home, no records yet, CPU x1): median {median(homes):.0f} ms")
+        print(f"  home screen alone (Discard confirmed -> home, no records yet, CPU x1): median {median(homes):.0f} ms")
 
         seal, dom, painted, fill = seal_runs(page, args.records)
         seal_ms = median(seal[:args.seals])

@@ -1,7 +1,8 @@
 // Renders a form from the server's form definition (DESIGN §4) and reads it back into
 // the `fields` object the server's schema for that form version validates.
 import { language, nameOf, t, ts } from "./i18n.js";
-import { formatDecimal, formatMoney, parseDecimal, parseMoney } from "./numbers.js";
+import { formatDate, localToday, parseDate } from "./dates.js";
+import { formatDecimal, formatMoney, parseDecimal, parseMoney, parseSignedDecimal } from "./numbers.js";
 import { search, speciesIndex } from "./search.js";
 
 let serial = 0;
@@ -25,11 +26,15 @@ export { el };
 const option = (value, text, selected) => el("option", { value, selected: selected ? true : undefined }, text);
 const byName = (a, b) => a.text.localeCompare(b.text, language().replace("_", "-"));
 
-function choices(field, ctx) {
+// A retired code or agency (reference data marks them, with a successor) is not offered for
+// new entries, but a record or draft that holds one still shows it by name.
+const offered = (key, retired, value) => !retired || key === value;
+
+function choices(field, ctx, value) {
   const names = (item) => nameOf(item.names, item.key);
   switch (field.type) {
     case "code": {
-      const list = ctx.codes.get(field.codes)?.items ?? [];
+      const list = (ctx.codes.get(field.codes)?.items ?? []).filter((item) => offered(item.key, item.retired, value));
       const options = list.map((item) => ({ value: item.key, text: names(item) }));
       if (field.codes === "countries") {
         const first = NEIGHBOURS.map((code) => options.find((o) => o.value === code)).filter(Boolean);
@@ -38,7 +43,7 @@ function choices(field, ctx) {
       return options;
     }
     case "agency":
-      return [...ctx.agencies.values()].filter((a) => a?.code)
+      return [...ctx.agencies.values()].filter((a) => a?.code && offered(a.code, a.retired, value))
         .map((a) => ({ value: a.code, text: nameOf(a.names, a.code), group: a.country }))
         .sort((a, b) => (a.value === ctx.device?.agency?.code ? -1 : b.value === ctx.device?.agency?.code ? 1 : byName(a, b)));
     case "place":
@@ -55,7 +60,7 @@ function choices(field, ctx) {
 function selectFor(field, ctx, id, value) {
   const select = el("select", { id, name: field.name });
   select.append(option("", field.required ? t("Choose…") : "—", !value));
-  for (const choice of choices(field, ctx)) select.append(option(choice.value, choice.text, choice.value === value));
+  for (const choice of choices(field, ctx, value)) select.append(option(choice.value, choice.text, choice.value === value));
   if (value && select.value !== value) select.append(option(value, value, true)); // a code retired since
   return select;
 }
@@ -139,11 +144,19 @@ function inputFor(field, ctx, id, value) {
   switch (field.type) {
     case "code": case "agency": case "place": case "crossing":
       return selectFor(field, ctx, id, value ?? (field.type === "agency" ? ctx.device?.agency?.code : ""));
-    case "date":
-      // A required date (the day of a seizure) is most often today, on the phone's calendar.
-      return el("input", { ...common, type: "date", value: value ?? (field.required ? localToday() : "") });
+    case "date": {
+      // Text in the officer's order (dates.js), not the browser's date control. A required date
+      // (the day of a seizure) is most often today, on the phone's calendar.
+      const input = el("input", { ...common, type: "text", inputmode: "numeric", autocomplete: "off",
+        placeholder: formatDate(localToday(), language()), value: formatDate(value ?? (field.required ? localToday() : ""), language()) });
+      input.addEventListener("change", () => {
+        const date = parseDate(input.value, language());
+        if (date) input.value = formatDate(date, language());
+      });
+      return input;
+    }
     case "decimal":
-      return el("input", { ...common, type: "text", inputmode: "decimal", autocomplete: "off", value: shownNumber(value) });
+      return el("input", { ...common, type: "text", inputmode: signed(field) ? "text" : "decimal", autocomplete: "off", value: shownNumber(value) });
     case "integer":
       return el("input", { ...common, type: "text", inputmode: "numeric", autocomplete: "off", value: shownNumber(value) });
     case "boolean":
@@ -163,12 +176,20 @@ function inputFor(field, ctx, id, value) {
   }
 }
 
-function localToday() {
-  const now = new Date();
-  return [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, "0")).join("-");
-}
+// Quantities, prices and weights take no sign; a coordinate south or west of zero does.
+const signed = (field) => field.minimum !== undefined && field.minimum < 0;
+const readNumber = (field, text, code) => (signed(field) ? parseSignedDecimal(text, code) : parseDecimal(text, code));
 
-const labelText = (field) => ts(field.label) + (field.required ? " *" : "");
+// "*" marks what is required in the form's current state: a required field of an optional
+// section (the GPS fix, the source grading) only once that section is begun; a field required
+// when another holds a value (the currency of an amount) only then. refresh() keeps it so.
+const requiredMark = () => el("span", { class: "required-mark", "aria-hidden": "true", hidden: true }, " *");
+
+function labelWithMark(tag, props, field) {
+  const mark = requiredMark();
+  const node = el(tag, props, ts(field.label), mark);
+  return { node, setRequired: (needed) => (mark.hidden = !needed) };
+}
 
 /** A scalar field: its row in the form and a reader giving {value} or {error}. */
 function scalar(field, ctx, value) {
@@ -177,7 +198,12 @@ function scalar(field, ctx, value) {
   const input = picker?.input ?? inputFor(field, ctx, id, value);
   const error = el("p", { class: "error", id: `${id}-error`, role: "alert", hidden: true });
   input.setAttribute("aria-describedby", error.id);
-  const row = el("div", { class: `field field-${field.type}` }, el("label", { for: id }, labelText(field)), input, picker?.extra, error);
+  const label = labelWithMark("label", { for: id }, field);
+  const row = el("div", { class: `field field-${field.type}` }, label.node, input, picker?.extra, error);
+  const setRequired = (needed) => {
+    label.setRequired(needed);
+    input.toggleAttribute("aria-required", needed);
+  };
   // raw() also runs just after a language switch, to redraw the form: what was typed is read
   // in the conventions of the language it was typed in, not the new one.
   const typedIn = language();
@@ -185,7 +211,8 @@ function scalar(field, ctx, value) {
     if (picker) return picker.current() || undefined;
     if (field.type === "boolean") return input.checked || undefined;
     // A number is kept by its meaning, so "1.500" typed in English is not read as 1500 in Vietnamese.
-    if (field.type === "decimal" || field.type === "integer") return parseDecimal(input.value, typedIn) ?? (input.value || undefined);
+    if (field.type === "decimal" || field.type === "integer") return readNumber(field, input.value, typedIn) ?? (input.value || undefined);
+    if (field.type === "date") return parseDate(input.value, typedIn) ?? (input.value || undefined);
     return input.value || undefined;
   };
   const read = () => {
@@ -199,7 +226,7 @@ function scalar(field, ctx, value) {
     }
     return result;
   };
-  return { node: row, read, raw, input, focus: () => input.focus() };
+  return { node: row, read, raw, input, focus: () => input.focus(), refresh: setRequired };
 }
 
 // Numbers travel canonical ("2.5", "25000000") and are shown the officer's way ("2,5",
@@ -210,8 +237,15 @@ function parseValue(field, input) {
   if (field.type === "boolean") return { value: input.checked || undefined };
   const text = input.value.trim();
   if (!text) return {};
+  if (field.type === "date") {
+    const date = parseDate(text, language());
+    if (!date) return { error: t("Enter a date such as {example}.", { example: formatDate(localToday(), language()) }) };
+    // A day or two ahead of the phone's calendar may be a zone away; a month ahead is a slip.
+    if (date > localToday(new Date(Date.now() + 2 * 86_400_000))) return { error: t("This date is in the future.") };
+    return { value: date };
+  }
   if (field.type === "decimal" || field.type === "integer") {
-    const number = parseDecimal(text, language());
+    const number = readNumber(field, text, language());
     if (number === null || (field.type === "integer" && number.includes("."))) {
       return { error: field.type === "integer" ? t("Enter a whole number.") : t("Enter a number.") };
     }
@@ -279,6 +313,16 @@ function object(fields, ctx, values) {
   };
   // What is on screen, unchecked and as typed: survives a language switch or a reload.
   const raw = () => Object.fromEntries(parts.map(({ field, part }) => [field.name, part.raw()]).filter(([, v]) => !empty(v)));
+  // `active`: this object will be read as required (the form, a required section, a begun one).
+  const refresh = (active) => {
+    const values = raw();
+    for (const { field, part } of parts) {
+      const when = field.required_when;
+      const needed = when ? (when.equals === null ? values[when.field] !== undefined : values[when.field] === when.equals)
+        : field.required && active;
+      part.refresh?.(needed, values[field.name] !== undefined);
+    }
+  };
   const named = (name) => parts.find(({ field }) => field.name === name)?.part;
   const nodes = parts.map(({ part }) => part.node);
   const gps = named("lat") && named("lon") ? positionButton(named, ctx) : null;
@@ -286,7 +330,7 @@ function object(fields, ctx, values) {
   for (const { field } of parts) {
     if (field.codes === "currencies" && field.required_when) moneyPreview(named(field.required_when.field), named(field.name), ctx);
   }
-  return { nodes, read, raw, focus: () => parts[0]?.part.focus() };
+  return { nodes, read, raw, refresh, focus: () => parts[0]?.part.focus() };
 }
 
 const DEFAULT_CURRENCY = { VN: "VND", LA: "LAK", CN: "CNY", TH: "THB", KH: "KHR", MM: "MMK" };
@@ -351,11 +395,17 @@ function withRequiredMark(part) {
 function build(field, ctx, value) {
   if (field.type === "object") {
     const inner = object(field.fields, ctx, value);
-    const node = el("fieldset", { class: "object" }, el("legend", {}, labelText(field)), ...inner.nodes);
+    const legend = labelWithMark("legend", {}, field);
+    const node = el("fieldset", { class: "object" }, legend.node, ...inner.nodes);
     const error = el("p", { class: "error", role: "alert", hidden: true });
     node.append(error);
     return {
       node, focus: inner.focus, raw: inner.raw,
+      // A section is read as required when it must be there, or once something is typed in it.
+      refresh: (needed, begun) => {
+        legend.setRequired(needed);
+        inner.refresh(needed || begun);
+      },
       read: (errors) => inner.read(errors, field.required),
       markRequired: () => {
         error.textContent = t("Required.");
@@ -393,9 +443,15 @@ function group(field, ctx, values) {
   const add = el("button", { type: "button", class: "secondary", onclick: () => {
     if (rows.length < (field.max_items ?? 1000)) addRow({}).inner.focus();
   } }, t("Add: {label}", { label: ts(field.label) }));
-  const node = el("fieldset", { class: "group" }, el("legend", {}, labelText(field)), list, add, error);
+  const legend = labelWithMark("legend", {}, field);
+  const node = el("fieldset", { class: "group" }, legend.node, list, add, error);
   return {
     node, readsOwnErrors: true, focus: () => add.focus(),
+    // A row's required fields are required once the row is begun, or when the group needs it.
+    refresh: (needed) => {
+      legend.setRequired(needed);
+      rows.forEach((row, i) => row.inner.refresh((needed && i < (field.min_items || 1)) || !empty(row.inner.raw())));
+    },
     // Every row, empty ones too, so the screen comes back as it was.
     raw: () => rows.map((row) => row.inner.raw()),
     read: (errors) => {
@@ -421,6 +477,9 @@ export function renderForm(definition, ctx, values = {}) {
   const form = el("form", { class: "record-form", novalidate: true });
   const root = object(definition.fields, ctx, values);
   form.append(...root.nodes);
+  const refresh = () => root.refresh(true);
+  for (const type of ["input", "change", "click"]) form.addEventListener(type, refresh);
+  refresh();
   if (ctx.officers?.length) form.append(el("datalist", { id: "officers" }, ...ctx.officers.map((name) => el("option", { value: name }))));
   return {
     element: form,

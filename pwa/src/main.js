@@ -1,6 +1,6 @@
 // Boot: open the database, show the first screen, then wire the sync triggers and the
 // service worker. Sync never waits for the PIN.
-import { keepFormForUpdate, start, sync } from "./app.js";
+import { keepTypedWork, start, sync } from "./app.js";
 import { openDatabase } from "./db.js";
 import { t } from "./i18n.js";
 
@@ -22,7 +22,7 @@ async function registerWorker() {
       Object.assign(document.createElement("button"), { type: "button", textContent: t("Reload to update"),
         onclick: async () => {
           requested = true;
-          await keepFormForUpdate(); // the form being typed reopens after the reload
+          await keepTypedWork(); // the form being typed reopens after the reload
           waiting.postMessage({ type: "skip-waiting" });
         } }));
     bar.hidden = false;

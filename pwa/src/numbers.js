@@ -1,7 +1,7 @@
 // Numbers and money as each officer types and reads them. The store only ever sees
-// canonical strings: ASCII digits, "." as the decimal point, no grouping, no sign,
-// no leading zeros, no trailing fraction zeros ("25000000", "2.5", "0.5"). Strings,
-// not Numbers, so a 13-digit amount in đồng or kip keeps every digit.
+// canonical strings: ASCII digits, "." as the decimal point, no grouping, no sign (but on a
+// coordinate), no leading zeros, no trailing fraction zeros ("25000000", "2.5", "0.5").
+// Strings, not Numbers, so a 13-digit amount in đồng or kip keeps every digit.
 import { browserHas, tagOf } from "./languages.js";
 
 const separatorCache = new Map();
@@ -109,6 +109,14 @@ export function parseDecimal(text, code) {
   return parse(text, code)?.amount ?? null;
 }
 
+/** parseDecimal with one leading sign ("-21.5", "−21,5", "+105"): for coordinates only. */
+export function parseSignedDecimal(text, code) {
+  const match = /^\s*([-+\u2212])\s*(.*)$/su.exec(typeof text === "string" ? text : "");
+  if (!match) return parseDecimal(text, code);
+  const amount = parseDecimal(match[2], code);
+  return amount === null || match[1] === "+" || /^0(\.0*)?$/.test(amount) ? amount : `-${amount}`;
+}
+
 // { amount, currency }: the currency from a sign or code typed with the number, so the
 // form can preselect it; null when absent or not one we know.
 export function parseMoney(text, code) {
@@ -124,7 +132,7 @@ function formatter(tag, options) {
   return formatters.get(id);
 }
 
-const CANONICAL = /^\d+(?:\.(\d+))?$/;
+const CANONICAL = /^-?\d+(?:\.(\d+))?$/; // a sign only on coordinates
 // Intl stops at 20 fraction digits in Node 20 and older browsers.
 const typedDigits = (match) => Math.min(match[1]?.length ?? 0, 20);
 

@@ -14,6 +14,7 @@
 //   checkpoints  {collection, checkpoint, history}
 //   stranded     outbox entries of a revoked enrollment: sealed, never answered (v2)
 import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
+import { summaryOf } from "./summary.js";
 import { req, tx } from "./db.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -72,7 +73,8 @@ export const drafts = {
 };
 
 const copyAad = (rid) => `copy:${rid}`;
-const copyMeta = ({ blob, ...rest }) => ({ ...rest, readable: blob != null });
+const summaryAad = (rid) => `summary:${rid}`;
+const copyMeta = ({ blob, summary: _summary, ...rest }) => ({ ...rest, readable: blob != null });
 
 export const copies = {
   /**
@@ -81,6 +83,7 @@ export const copies = {
    */
   async prepare(dataKey, { rid, seq, sealed_at, document }) {
     const blob = dataKey ? await encryptJSON(dataKey, document, copyAad(rid)) : null;
+    const summary = dataKey ? await encryptJSON(dataKey, summaryOf(document.fields), summaryAad(rid)) : null;
     return {
       rid,
       form: document.form,
@@ -90,7 +93,34 @@ export const copies = {
       receipt_at: null,
       supersedes: document.supersedes ?? null,
       blob,
+      summary,
     };
+  },
+
+  /**
+   * rid → the record's summary (summary.js), kept after the readable copy expires. Copies
+   * from before summaries existed get theirs from the copy while it is still readable.
+   */
+  async summaries(db, dataKey) {
+    const rows = await tx(db, "copies", "readonly", (s) => req(s.copies.getAll()));
+    const found = new Map();
+    for (const row of rows) {
+      try {
+        if (row.summary) found.set(row.rid, await decryptJSON(dataKey, row.summary, summaryAad(row.rid)));
+        else if (row.blob) {
+          const summary = summaryOf((await decryptJSON(dataKey, row.blob, copyAad(row.rid))).fields);
+          found.set(row.rid, summary);
+          const sealed = await encryptJSON(dataKey, summary, summaryAad(row.rid));
+          await tx(db, "copies", "readwrite", async (s) => {
+            const current = await req(s.copies.get(row.rid));
+            if (current && !current.summary) s.copies.put({ ...current, summary: sealed });
+          });
+        }
+      } catch {
+        // under another key (before a PIN reset): nothing to show, and nothing lost
+      }
+    }
+    return found;
   },
 
   /** Metadata of every copy, newest first; `readable` says whether the record is still there. */
@@ -117,8 +147,8 @@ export const copies = {
   },
 };
 
-/** Sets blob = null on every row that `which` selects; resolves with the count. */
-function nullBlobs(store, which) {
+/** Sets blob = null (and `also`) on every row that `which` selects; resolves with the count. */
+function nullBlobs(store, which, also = {}) {
   return new Promise((resolve, reject) => {
     let count = 0;
     const cursor = store.openCursor();
@@ -126,8 +156,8 @@ function nullBlobs(store, which) {
     cursor.onsuccess = () => {
       const at = cursor.result;
       if (!at) return resolve(count);
-      if (at.value.blob != null && which(at.value)) {
-        at.update({ ...at.value, blob: null });
+      if ((at.value.blob != null || Object.keys(also).some((key) => at.value[key] != null)) && which(at.value)) {
+        at.update({ ...at.value, blob: null, ...also });
         count += 1;
       }
       at.continue();
@@ -213,6 +243,6 @@ export function wipeSecrets(db) {
     const resets = await req(s.meta.get("pinResets"));
     s.meta.put({ count: (resets?.count ?? 0) + 1 }, "pinResets");
     s.meta.delete(IDBKeyRange.bound(PRIVATE, `${PRIVATE}\uffff`));
-    await nullBlobs(s.copies, () => true);
+    await nullBlobs(s.copies, () => true, { summary: null });
   }, STRICT);
 }

@@ -207,3 +207,16 @@ describe("parseMoney", () => {
     expect(parseMoney("", "en")).toEqual({ amount: null, currency: null });
   });
 });
+
+describe("signs, for coordinates only", () => {
+  it("reads one leading sign", async () => {
+    const { parseSignedDecimal, parseDecimal, formatDecimal } = await import("../src/numbers.js");
+    expect(parseSignedDecimal("-21,5", "vi")).toBe("-21.5");
+    expect(parseSignedDecimal("−33.9", "en")).toBe("-33.9");
+    expect(parseSignedDecimal("+105,25", "lo")).toBe("105.25");
+    expect(parseSignedDecimal("-0", "en")).toBe("0");
+    expect(parseSignedDecimal("--1", "en")).toBeNull();
+    expect(parseDecimal("-2.5", "en")).toBeNull(); // a quantity keeps refusing a sign
+    expect(formatDecimal("-21.5", "vi")).toBe("-21,5");
+  });
+});

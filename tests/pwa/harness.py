@@ -167,6 +167,20 @@ class Phone:
             self.context.close()
             self.context = self.page = None
 
+    def kill(self):
+        """SIGKILL every process of this browser, as Android kills a tab it needs the memory of:
+        no pagehide, no unload, nothing flushed. The profile stays; open() starts it again."""
+        marker = f"--user-data-dir={self.profile}"
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                if marker in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " "):
+                    os.kill(int(pid), signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.context.close()
+        self.context = self.page = None
+
     def quit(self):
         if self in OPEN_PHONES:
             OPEN_PHONES.remove(self)
@@ -285,6 +299,12 @@ def field(scope, label):
     return scope.get_by_label(re.compile("^" + re.escape(label) + r"( \*)?$"))
 
 
+def specimen_type(scope, label):
+    """An item's CITES term: "Specimen type" from the forms' v2, "Product" in v1 (an older
+    app, or a draft begun before)."""
+    return field(scope, label("Specimen type (CITES term)")).or_(field(scope, label("Product (CITES term)")))
+
+
 def choose_pin_and_enroll(page, pin, ui):
     page.get_by_label(ui("New PIN"), exact=True).fill(pin)
     page.get_by_label(ui("New PIN again"), exact=True).fill(pin)
@@ -297,10 +317,14 @@ def enroll(page, url, pin, ui):
     page.get_by_text(ui("This phone is enrolled and ready.")).wait_for(timeout=60_000)
 
 
-def unlock(page, pin, ui):
+def unlock(page, pin, ui, back_to=None):
+    """Unlocks; the app returns to the screen it was locked on (`back_to`, its heading), home by default."""
     page.get_by_label(ui("PIN"), exact=True).fill(pin)
     page.get_by_role("button", name=ui("Unlock")).click()
-    page.get_by_role("heading", name=ui("My records")).wait_for()
+    if back_to:
+        page.get_by_role("heading", level=1, name=back_to, exact=True).wait_for()
+    else:
+        page.get_by_role("heading", name=ui("My records")).wait_for()
 
 
 def record_state(page, ui, state):
@@ -318,11 +342,25 @@ def fill_minimal_seizure(page, ui, label, officer, species="Manis javanica"):
     field(place, label("Place name")).fill("Trạm kiểm soát Km 12")
     item = page.get_by_role("group", name=f"{label('Items seized')} 1")
     field(item, label("Species")).fill(species)
-    field(item, label("Product (CITES term)")).select_option("SCA")
+    specimen_type(item, label).select_option("SCA")
     field(item, label("Quantity")).fill("4")
     field(item, label("Unit")).select_option("kg")
 
 
+def review(page, ui):
+    """The form's first tap: the review of what will be sealed."""
+    page.get_by_role("button", name=ui("Review"), exact=True).click()
+    page.get_by_role("heading", name=ui("Check before submitting")).wait_for()
+
+
 def submit(page, ui):
+    """Review, then the deliberate second tap; back on the screen the form was opened from."""
+    review(page, ui)
     page.get_by_role("button", name=ui("Submit"), exact=True).click()
     page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+
+
+def discard(page, ui):
+    """Discard the open form, and confirm."""
+    page.get_by_role("button", name=ui("Discard"), exact=True).click()
+    page.get_by_role("alertdialog").get_by_role("button", name=ui("Discard"), exact=True).click()

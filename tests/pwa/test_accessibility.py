@@ -12,7 +12,8 @@ import json
 
 import pytest
 
-from .harness import ROOT, Phone, Station, catalog, enroll, fill_minimal_seizure, server_catalog, submit, unlock
+from .harness import (ROOT, Phone, Station, catalog, discard, enroll, fill_minimal_seizure, review, server_catalog,
+                      submit, unlock)
 
 PIN = "314159"
 ui, label = catalog("vi"), server_catalog("vi")
@@ -73,8 +74,18 @@ def tour(page):
         heading(page, label(form))
         show_species_options(page, group)
         yield f"{form} form"
-        button(page, ui("Cancel")).click()
+        button(page, ui("Discard")).click()
+        page.get_by_role("alertdialog").wait_for()
+        yield f"{form} discard question"
+        page.get_by_role("alertdialog").get_by_role("button", name=ui("Discard"), exact=True).click()
         heading(page, "Wildledger")
+    fill_minimal_seizure(page, ui, label, "Lê Văn Tám")
+    review(page, ui)
+    yield "review"
+    button(page, ui("Back to the form")).click()
+    heading(page, label("Seizure"))
+    discard(page, ui)
+    heading(page, "Wildledger")
     button(page, ui("My records")).click()
     heading(page, ui("My records"))
     yield "my records"
@@ -97,7 +108,8 @@ def tour(page):
     heading(page, "Wildledger")
 
 
-SCREENS = ["unlock", "forgot PIN", "home", "Seizure form", "Market observation form", "my records", "record",
+SCREENS = ["unlock", "forgot PIN", "home", "Seizure form", "Seizure discard question", "Market observation form",
+           "Market observation discard question", "review", "my records", "record",
            "settings", "change PIN"]
 
 
@@ -198,7 +210,7 @@ def test_at_200_percent_text_and_360_px_nothing_scrolls_sideways_and_submit_is_r
         if overflow["scrollWidth"] > overflow["clientWidth"]:
             problems[screen] = overflow
         if screen.endswith(" form"):
-            submit_button = button(page, ui("Submit"))
+            submit_button = button(page, ui("Review"))
             submit_button.scroll_into_view_if_needed()
             reach = submit_button.evaluate(REACHABLE)
             # Not only under it: the bar must leave most of the screen to the form.
@@ -251,10 +263,10 @@ def test_an_offered_update_does_not_cover_the_forms_submit(page):
           bar.hidden = false;
         }""", [ui("A new version of the app is ready."), ui("Reload to update")])
         page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-        reach = button(page, ui("Submit")).evaluate(REACHABLE)
+        reach = button(page, ui("Review")).evaluate(REACHABLE)
         assert reach["onTop"] and reach["inViewport"], reach
         assert page.get_by_role("button", name=ui("Reload to update")).evaluate(REACHABLE)["inViewport"]
     finally:
         page.evaluate("document.getElementById('update').replaceChildren(); document.getElementById('update').hidden = true")
-        button(page, ui("Cancel")).click()
+        discard(page, ui)
         heading(page, "Wildledger")

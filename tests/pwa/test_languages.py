@@ -4,7 +4,7 @@ import re
 
 from server.forms.definition import published_definitions
 
-from .harness import ROOT, Phone, Station, catalog, enroll, server_catalog
+from .harness import ROOT, Phone, Station, catalog, discard, enroll, server_catalog
 
 PIN = "909090"
 LANGUAGES = {"vi": "Tiếng Việt", "lo": "ພາສາລາວ", "zh_Hans": "简体中文"}
@@ -47,9 +47,9 @@ def test_home_and_the_seizure_form_show_no_english_after_a_language_switch(tmp_p
             assert page.evaluate("document.documentElement.lang") == {"zh_Hans": "zh-Hans"}.get(code, code)
             assert visible_english(page, strings) == [], code
             page.get_by_role("button", name=ui("New: {form}", form=label("Seizure"))).click()
-            page.get_by_role("button", name=ui("Submit"), exact=True).wait_for()
+            page.get_by_role("button", name=ui("Review"), exact=True).wait_for()
             assert visible_english(page, strings) == [], code
-            page.get_by_role("button", name=ui("Cancel")).click()
+            discard(page, ui)
         assert phone.errors == []
     finally:
         phone.quit()

@@ -13,7 +13,7 @@ from server.devices.models import Device
 from server.extensions import db
 from server.store.models import Record
 
-from .harness import Phone, Station, catalog, enroll, field, record_state, server_catalog, unlock
+from .harness import Phone, Station, catalog, enroll, field, record_state, server_catalog, submit, unlock
 
 PIN = "314159"
 ui_lo, label_lo = catalog("lo"), server_catalog("lo")
@@ -27,8 +27,10 @@ MARKET = {
               "gps": {"lat": "21.1876", "lon": "101.6711", "accuracy_m": "18"}},
     "vendor": {"name": "ນາງ ຄຳ (ຕົວຢ່າງ)", "description": "ຂາຍຢູ່ຫຼັງຮ້ານຢາ"},
     "items": [
-        {"species": "Manis spp.", "term": "SCA", "quantity": "1.5", "unit": "kg", "price": "2500000", "currency": "LAK"},
-        {"species": "Panthera tigris", "term": "TEE", "quantity": "4", "unit": "NAR", "price": "350", "currency": "CNY"},
+        {"species": "Manis spp.", "term": "SCA", "quantity": "1.5", "unit": "kg", "price": "2500000", "currency": "LAK",
+         "price_basis": "per_unit"},
+        {"species": "Panthera tigris", "term": "TEE", "quantity": "4", "unit": "NAR", "price": "350", "currency": "CNY",
+         "price_basis": "total"},
     ],
     "observation_mode": "covert",
 }
@@ -101,24 +103,25 @@ def test_1_a_market_observation_typed_in_lao_offline_arrives_field_by_field(stat
     items = label("Items offered")
     first = page.get_by_role("group", name=f"{items} 1")
     choose_species(first, label, "ເກັດລີ່ນ", "Manis spp.")  # "pangolin scales", as the vendor says it
-    field(first, label("Product (CITES term)")).select_option("SCA")
+    field(first, label("Specimen type (CITES term)")).select_option("SCA")
     field(first, label("Quantity")).fill("1,5")
     field(first, label("Unit")).select_option("kg")
     field(first, label("Price")).fill("2.500.000")
+    field(first, label("What the price is for")).select_option("per_unit")  # kip a kilogram
     # The agency is Lao: kip is offered, and the price is shown back the Lao way.
     assert field(first, label("Currency")).input_value() == "LAK"
     assert "2.500.000" in first.locator("output").inner_text()
     page.get_by_role("button", name=ui("Add: {label}", label=items)).click()
     second = page.get_by_role("group", name=f"{items} 2")
     choose_species(second, label, "Panthera tigris", "Panthera tigris")
-    field(second, label("Product (CITES term)")).select_option("TEE")
+    field(second, label("Specimen type (CITES term)")).select_option("TEE")
     field(second, label("Quantity")).fill("4")
     field(second, label("Unit")).select_option("NAR")
     field(second, label("Currency")).select_option("CNY")
     field(second, label("Price")).fill("350")
+    field(second, label("What the price is for")).select_option("total")  # for the four teeth
     field(page, label("Covert or overt")).select_option("covert")
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
-    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    submit(page, ui)
     record_state(page, ui, "Waiting").wait_for()
 
     station.start()
@@ -131,9 +134,10 @@ def test_1_a_market_observation_typed_in_lao_offline_arrives_field_by_field(stat
         observation = record.market_observation
         assert (observation.place, observation.province, observation.latitude, observation.accuracy_m) == (
             MARKET["place"]["name"], "LA-LM", Decimal("21.1876"), Decimal("18"))
-        assert [(i.species, i.term, i.quantity, i.unit, i.price, i.currency) for i in observation.items] == [
-            ("Manis spp.", "SCA", Decimal("1.5"), "kg", Decimal("2500000"), "LAK"),
-            ("Panthera tigris", "TEE", Decimal("4"), "NAR", Decimal("350"), "CNY")]
+        assert [(i.species, i.term, i.quantity, i.unit, i.price, i.currency, i.price_basis)
+                for i in observation.items] == [
+            ("Manis spp.", "SCA", Decimal("1.5"), "kg", Decimal("2500000"), "LAK", "per_unit"),
+            ("Panthera tigris", "TEE", Decimal("4"), "NAR", Decimal("350"), "CNY", "total")]
         # The push said what the phone is: the supervisor sees version and storage.
         [device] = db.session.scalars(select(Device)).all()
         assert set(device.app_state) >= {"version", "storage_persistent", "storage_usage", "storage_quota"}
@@ -155,16 +159,15 @@ def test_2_trade_names_and_vietnamese_numbers_on_the_shared_phone(station, phone
     item = page.get_by_role("group", name=f"{label('Items seized')} 1")
     for typed in ("vảy tê tê", "vay te te", "穿山甲片", "pangolin scales"):
         choose_species(item, label, typed, "Manis spp.")
-    field(item, label("Product (CITES term)")).select_option("SCA")
+    field(item, label("Specimen type (CITES term)")).select_option("SCA")
     field(item, label("Quantity")).fill("2,5")
     field(item, label("Unit")).select_option("kg")
-    field(item, label("Weight (kg)")).fill("2,5")
+    field(item, label("Total weight (kg), when the unit is not kg")).fill("2,5")
     value = page.get_by_role("group", name=label("Estimated value"))
     field(value, label("Amount")).fill("25.000.000 ₫")
     assert field(value, label("Currency")).input_value() == "VND"  # from the ₫ typed
     assert value.locator("output").inner_text() == "25.000.000\u00a0₫"
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
-    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    submit(page, ui)
     sync_until(page, ui, "Accepted")
     page.get_by_text(ui("Nothing waiting to sync")).wait_for()
 
@@ -191,8 +194,7 @@ def test_3_a_correction_supersedes_the_original_in_the_store(station, phone):
     page.get_by_text(ui("This is a correction. The earlier record is kept, and this one is shown in its place.")).wait_for()
     second = page.get_by_role("group", name=f"{label('Items offered')} 2")
     field(second, label("Price")).fill("400")
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
-    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    submit(page, ui)
     sync_until(page, ui, "Accepted")
     page.get_by_text(ui("Nothing waiting to sync")).wait_for()
 
@@ -235,17 +237,16 @@ def test_5_an_online_market_needs_its_address_and_typos_are_caught_before_sealin
     field(vendor, label("Online account or shop name")).fill("demo.shop.wildlife")
     field(vendor, label("Phone number")).fill("gọi sau")
     item = page.get_by_role("group", name=f"{label('Items offered')} 1")
-    choose_species(item, label, "ngà voi", "Elephas")
-    field(item, label("Product (CITES term)")).select_option("CAR")
+    choose_species(item, label, "ngà voi", "Elephantidae spp.")  # ivory: the officer cannot tell Asian from African
+    field(item, label("Specimen type (CITES term)")).select_option("CAR")
     field(page, label("Covert or overt")).select_option("overt")
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
+    page.get_by_role("button", name=ui("Review"), exact=True).click()
     # Nothing is sealed: the address is missing and the phone number is not one.
     page.get_by_text(ui("{n} field needs attention.", "{n} fields need attention.", n=2)).wait_for()
     page.get_by_text(ui("Enter a phone number: digits, spaces and + ( ) . - only.")).wait_for()
     field(vendor, label("Phone number")).fill("0399 000 777")
     field(page, label("Web address")).fill("shopee.vn/demo-item-1")  # copied without https://
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
-    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    submit(page, ui)
     page.get_by_role("button", name=ui("Sync now")).click()
     page.get_by_text(ui("Nothing waiting to sync")).wait_for()
 
@@ -255,5 +256,5 @@ def test_5_an_online_market_needs_its_address_and_typos_are_caught_before_sealin
         "market_kind": "online", "platform": "Zalo", "url": "https://shopee.vn/demo-item-1",
         "vendor": {"account": "demo.shop.wildlife", "phone": "0399 000 777"},
         "items": [{"species": online[0]["items"][0]["species"], "term": "CAR"}], "observation_mode": "overt"}]
-    assert online[0]["items"][0]["species"].startswith("Elephas")
+    assert online[0]["items"][0]["species"] == "Elephantidae spp."
     assert phone.errors == []

@@ -12,7 +12,7 @@ from server.extensions import db
 from server.store.models import Record
 from server.sync.models import LedgerEntry
 
-from .harness import Phone, Station, catalog, enroll, field, record_state, server_catalog, unlock
+from .harness import Phone, Station, catalog, enroll, field, record_state, server_catalog, submit, unlock
 
 PIN = "271828"
 ui, label = catalog("vi"), server_catalog("vi")
@@ -28,10 +28,10 @@ EXPECTED = {
     "date": "2026-11-20", "agency": "VN-HQ-QN", "reporting_officer": TYPED["officer"],
     "place": {"location_type": "land_border", "name": TYPED["place"]},
     "items": [
-        {"species": "Manis javanica", "term": "SCA", "quantity": "12.5", "unit": "kg", "weight_kg": "12.5",
+        {"species": "Manis javanica", "term": "SCA", "quantity": "12.5", "unit": "kg",
          "description": TYPED["item1"]},
         {"species": "Elephas maximus", "term": "TUS", "quantity": "3", "unit": "NAR", "count": 3,
-         "description": TYPED["item2"]},
+         "weight_kg": "18.4", "description": TYPED["item2"]},
     ],
     "suspects": [{"name": SUSPECT, "nationality": "VN", "phone": TYPED["phone"]}],
     "narrative": TYPED["narrative"],
@@ -62,10 +62,10 @@ def fill_seizure(page):
 
     # As typed, in the officer's conventions ("12,5"); selects by code.
     typed_items = [
-        {"Species": "Manis javanica", "Product (CITES term)": "SCA", "Quantity": "12,5", "Unit": "kg",
-         "Weight (kg)": "12,5", "Description": TYPED["item1"]},
-        {"Species": "Elephas maximus", "Product (CITES term)": "TUS", "Quantity": "3", "Unit": "NAR",
-         "Number of pieces": "3", "Description": TYPED["item2"]},
+        {"Species": "Manis javanica", "Specimen type (CITES term)": "SCA", "Quantity": "12,5", "Unit": "kg",
+         "Description": TYPED["item1"]},
+        {"Species": "Elephas maximus", "Specimen type (CITES term)": "TUS", "Quantity": "3", "Unit": "NAR",
+         "Number of pieces": "3", "Total weight (kg), when the unit is not kg": "18,4", "Description": TYPED["item2"]},
     ]
     items = label("Items seized")
     for number, values in enumerate(typed_items, start=1):
@@ -74,7 +74,7 @@ def fill_seizure(page):
         row = page.get_by_role("group", name=f"{items} {number}")
         for name, value in values.items():
             control = field(row, label(name))
-            control.select_option(value) if name in ("Product (CITES term)", "Unit") else control.fill(value)
+            control.select_option(value) if name in ("Specimen type (CITES term)", "Unit") else control.fill(value)
 
     suspects = label("Suspects")
     page.get_by_role("button", name=ui("Add: {label}", label=suspects)).click()
@@ -98,8 +98,7 @@ def test_1_enroll_then_record_offline_and_keep_a_draft_across_a_restart(station,
     assert phone.controlled()
     unlock(page, PIN, ui)
     fill_seizure(page)
-    page.get_by_role("button", name=ui("Submit"), exact=True).click()
-    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
+    submit(page, ui)
     record_state(page, ui, "Waiting").wait_for()
 
     page.get_by_role("button", name=ui("New: {form}", form=label("Seizure"))).click()
@@ -117,7 +116,8 @@ def test_1_enroll_then_record_offline_and_keep_a_draft_across_a_restart(station,
     page.locator("section.drafts li").filter(has_text=label("Seizure")).get_by_role("button").click()
     assert field(page, label("Reporting officer")).input_value() == TYPED["draft_officer"]
     assert field(page, label("Narrative")).input_value() == TYPED["draft_narrative"]
-    page.get_by_role("button", name=ui("Cancel")).click()
+    page.go_back()  # the back gesture: home, the draft kept
+    page.locator("section.drafts li").filter(has_text=label("Seizure")).wait_for()
     assert phone.errors == []
 
 

@@ -18,8 +18,8 @@ from babel.messages.pofile import read_po
 
 from server.i18n import PWA_SOURCES, extract_app_messages, read_catalog
 
-from .harness import (ROOT, Phone, Station, catalog, choose_pin_and_enroll, field, fill_minimal_seizure, server_catalog,
-                      submit, unlock, wait_until)
+from .harness import (ROOT, Phone, Station, catalog, choose_pin_and_enroll, discard, field, fill_minimal_seizure,
+                      server_catalog, submit, unlock, wait_until)
 
 PIN = "246813"
 LANGUAGES = ("vi", "lo", "zh_Hans")
@@ -159,19 +159,21 @@ class Tour:
         if going == "home":  # from "forgot PIN"
             self.button(ui("Back")).click()
             self.heading(ui("Unlock Wildledger"))
-            unlock(page, PIN, ui)
+            unlock(page, PIN, ui, back_to=ui("Settings"))  # where it was locked
+            self.button(ui("Back")).click()
+            self.heading("Wildledger")
         elif going == "seizure form":
             self.button(ui("New: {form}", form=label("Seizure"))).click()
             self.heading(label("Seizure"))
         elif going == "market form":
-            self.button(ui("Cancel")).click()
+            discard(page, ui)
             self.heading("Wildledger")
             self.button(ui("New: {form}", form=label("Market observation"))).click()
             self.heading(label("Market observation"))
             self.button(ui("Add: {label}", label=label("Items offered"))).click()
             page.get_by_role("group", name=f"{label('Items offered')} 2", exact=True).wait_for()
         elif going == "my records":
-            self.button(ui("Cancel")).click()
+            discard(page, ui)
             self.heading("Wildledger")
             self.button(ui("My records")).click()
             self.heading(ui("My records"))
@@ -254,12 +256,12 @@ def test_every_screen_in_each_language_after_switching_in_place(tmp_path, englis
         tour.go_to("seizure form")
         officer = field(page, tour.label("Reporting officer"))
         officer.fill("Nguyễn Thị Đổi Ngữ")
-        weight = field(page.get_by_role("group", name=f"{tour.label('Items seized')} 1"), tour.label("Weight (kg)"))
+        weight = field(page.get_by_role("group", name=f"{tour.label('Items seized')} 1"), tour.label("Total weight (kg), when the unit is not kg"))
         weight.fill("1.250")  # typed in Chinese: one and a quarter kilograms
         tour.switch("vi")
         tour.check("seizure form")
         officer = field(page, tour.label("Reporting officer"))
-        weight = field(page.get_by_role("group", name=f"{tour.label('Items seized')} 1"), tour.label("Weight (kg)"))
+        weight = field(page.get_by_role("group", name=f"{tour.label('Items seized')} 1"), tour.label("Total weight (kg), when the unit is not kg"))
         assert officer.input_value() == "Nguyễn Thị Đổi Ngữ"
         assert weight.input_value() == "1,25"  # the same weight, as Vietnamese write it (not 1.250 = 1250)
         tour.round()

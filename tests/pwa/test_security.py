@@ -79,7 +79,7 @@ def test_with_a_screen_lock_the_pin_alone_opens_nothing(localhost, tmp_path):
                             "a copy of it cannot be opened anywhere else.")).wait_for()
 
         page.get_by_role("button", name=ui("Lock")).first.click()
-        unlock(page, PIN, ui)  # the PIN, then the screen lock (the virtual authenticator says yes)
+        unlock(page, PIN, ui, back_to=ui("Settings"))  # the PIN, then the screen lock (the authenticator says yes)
 
         page.get_by_role("button", name=ui("Lock")).first.click()
         authenticator.user_verified(False)  # the screen lock refused: not a wrong PIN

@@ -43,7 +43,7 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
         page.get_by_role("button", name=ui("New: {form}", form=label("Seizure"))).click()
         field(page, label("Reporting officer")).fill("Ngô Thị Cập Nhật")
         item = page.get_by_role("group", name=f"{label('Items seized')} 1")
-        field(item, label("Weight (kg)")).fill("2,5")
+        field(item, label("Total weight (kg), when the unit is not kg")).fill("2,5")
         page.get_by_role("button", name=ui("Add: {label}", label=label("Suspects"))).click()
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")  # the app's timer, now
 
@@ -59,7 +59,7 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
         page.get_by_role("button", name=ui("Unlock")).click()
         page.get_by_role("heading", name=label("Seizure")).wait_for()  # the form, not home
         assert field(page, label("Reporting officer")).input_value() == "Ngô Thị Cập Nhật"
-        assert field(page.get_by_role("group", name=f"{label('Items seized')} 1"), label("Weight (kg)")).input_value() == "2,5"
+        assert field(page.get_by_role("group", name=f"{label('Items seized')} 1"), label("Total weight (kg), when the unit is not kg")).input_value() == "2,5"
         assert page.get_by_role("group", name=f"{label('Suspects')} 1").count() == 1  # the empty row added, too
         phone.wait_controlled()
         caches = shell_caches(page)
@@ -68,6 +68,12 @@ def test_a_new_version_is_offered_and_installed_only_when_the_officer_reloads(tm
     finally:
         phone.quit()
         station.close()
+
+
+def submit_in_0_1_0(page, ui):
+    """0.1.0 sealed at the first tap (no review step)."""
+    page.get_by_role("button", name=ui("Submit"), exact=True).click()
+    page.get_by_text(ui("Sealed. The record will be sent at the next sync.")).wait_for()
 
 
 RELEASE_0_1_0 = ROOT / "tests" / "pwa" / "releases" / "0.1.0"  # the officer app as released before bound answers
@@ -91,13 +97,17 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         assert page.evaluate("document.querySelector('script[type=module]').src").endswith(
             next((dist / "assets").glob("index-*.js")).name)  # really the old app
         fill_minimal_seizure(page, en, str, "Officer before the update")
-        submit(page, en)
+        submit_in_0_1_0(page, en)
         record_state(page, en, "Accepted").wait_for(timeout=30_000)
 
         station.stop()  # offline: the old app seals a record that will be sent by the new one
         fill_minimal_seizure(page, en, str, "Officer sealing offline")
-        submit(page, en)
+        submit_in_0_1_0(page, en)
         record_state(page, en, "Waiting").wait_for()
+        # A draft begun in the old app, under the forms' v1 (the only version it renders).
+        fill_minimal_seizure(page, en, str, "Officer with a v1 draft")
+        page.get_by_role("button", name=en("Save draft")).click()
+        page.locator("section.drafts li").first.wait_for()
 
         shutil.rmtree(dist)  # the deployment: this release's app
         shutil.copytree(ROOT / "pwa" / "dist", dist)
@@ -113,13 +123,23 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         page.get_by_role("button", name=en("Sync now")).click()
         record_state(page, en, "Accepted").nth(1).wait_for(timeout=30_000)
         fill_minimal_seizure(page, en, str, "Officer after the update")
+        item = page.get_by_role("group", name="Items seized 1")
+        assert field(item, "Specimen type (CITES term)").count() == 1  # new records: the forms' v2
         submit(page, en)
         record_state(page, en, "Accepted").nth(2).wait_for(timeout=30_000)
+        # The v1 draft opens as it was typed, under v1's words, and seals as v1.
+        page.locator("section.drafts li").filter(has_text="Seizure").get_by_role("button").click()
+        item = page.get_by_role("group", name="Items seized 1")
+        assert field(item, "Product (CITES term)").input_value() == "SCA"
+        assert field(page, "Reporting officer").input_value() == "Officer with a v1 draft"
+        submit(page, en)
+        record_state(page, en, "Accepted").nth(3).wait_for(timeout=30_000)
 
         with station.app.app_context():
-            officers = sorted(r.officer_name for r in db.session.scalars(select(Record)))
-            assert officers == ["Officer after the update", "Officer before the update", "Officer sealing offline"]
-            assert [json.loads(e.header)["v"] for e in db.session.scalars(select(LedgerEntry))] == [1, 1, 1]
+            filed = sorted((r.officer_name, r.form_version) for r in db.session.scalars(select(Record)))
+            assert filed == [("Officer after the update", 2), ("Officer before the update", 1),
+                             ("Officer sealing offline", 1), ("Officer with a v1 draft", 1)]
+            assert [json.loads(e.header)["v"] for e in db.session.scalars(select(LedgerEntry))] == [1, 1, 1, 1]
             assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
         answers = phone.meta("answers")
         assert answers == {"bound": True}  # the updated app checked answers bound to its requests

@@ -7,8 +7,71 @@ import { Revoked, syncOnce } from "../sync.js";
 
 export const BRAND = "Wildledger"; // a name, the same in every language
 // `redraw` re-renders the screen on show in the current language, keeping what was typed;
-// `snapshot` gives the open form's draft, to keep it across an update's reload.
-export const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, redraw: null, redrawing: false, snapshot: null };
+// `flush` saves the open form at once (before the app locks, hides or reloads).
+// `resuming`: a form may be recorded to reopen (meta "resume"); unknown at start, so checked once.
+export const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, redraw: null, redrawing: false, flush: null, resuming: true };
+
+// -- navigation ---------------------------------------------------------------------------
+// Every screen the officer reaches from another is an entry in the browser's history, so
+// the back gesture and the Back buttons go back inside the app. An entry names its screen
+// and what it shows ({screen, params, depth}); a screen is put up from its params alone,
+// so the entry survives a reload and the lock. The PIN and enrollment screens are not
+// entries: they stand in front of whatever entry is current.
+const SCREENS = new Map();
+// The screens that show an open form: the one the app returns to after the lock, a reload or
+// a killed tab (meta "resume"), until the officer leaves it.
+const FORM_SCREENS = new Set(["form", "review"]);
+
+export function registerScreens(screens) {
+  for (const [name, render] of Object.entries(screens)) SCREENS.set(name, render);
+}
+
+/** Puts up screen `name` as a new history entry (or in place of the current one). */
+export function go(name, params = {}, { replace = false } = {}) {
+  const depth = (history.state?.depth ?? 0) + (replace ? 0 : 1);
+  history[replace ? "replaceState" : "pushState"]({ screen: name, params, depth }, "");
+  return render(name, params);
+}
+
+/** Back to the screen before, or home when the app was opened on this one. */
+export function back(entries = 1) {
+  if ((history.state?.depth ?? 0) >= entries) history.go(-entries);
+  else go("home", {}, { replace: true });
+}
+
+/** Home, the first entry of the app's history: what lies between is done with. */
+export function backHome() {
+  const depth = history.state?.depth ?? 0;
+  if (depth > 0) history.go(-depth);
+  else go("home", {}, { replace: true });
+}
+
+/** The screen of the current history entry (after the lock, a reload, the back gesture). */
+export async function showCurrent() {
+  const entry = history.state;
+  if (entry?.screen && SCREENS.has(entry.screen)) return render(entry.screen, entry.params ?? {});
+  const resume = state.dataKey ? await meta.get(state.db, "resume") : null;
+  if (resume?.screen && SCREENS.has(resume.screen)) {
+    history.replaceState({ screen: "home", params: {}, depth: 0 }, ""); // under the form, for Back
+    return go(resume.screen, resume.params);
+  }
+  return go("home", {}, { replace: true });
+}
+
+async function render(name, params) {
+  if (!state.dataKey) return SCREENS.get("unlock")();
+  if (!FORM_SCREENS.has(name) && state.resuming) {
+    state.resuming = false;
+    await meta.remove(state.db, "resume");
+  }
+  return SCREENS.get(name)(params);
+}
+
+/** The open form, to be reopened after the lock, a reload or a killed tab. */
+export async function keepResuming(name, params) {
+  state.resuming = true;
+  await meta.put(state.db, "resume", { screen: name, params });
+}
 
 // Inputs outside forms (a PIN being typed) by id; forms keep theirs through `redraw`.
 const KEPT_INPUTS = "main input[id]:not([type=checkbox]), main select[id], main textarea[id]";
@@ -29,7 +92,7 @@ const root = () => document.getElementById("app");
 /** Puts a screen up. `redraw` renders it again (after a language switch) without losing input. */
 export function show(title, redraw, ...content) {
   state.redraw = redraw;
-  state.snapshot = null;
+  state.flush = null;
   const heading = el("h1", { tabindex: "-1" }, title);
   root().replaceChildren(el("header", { class: "top" }, heading, languagePicker()), el("main", {}, banner(), ...content));
   if (state.redrawing) return;
@@ -95,6 +158,7 @@ export function formTitles(definitions) {
   return (name) => ts([...definitions.values()].find((definition) => definition?.form === name)?.title ?? name ?? "");
 }
 
+/** One sync; resolves with what it did ({state, sent} or {state, code}), never rejects. */
 export function sync(options = {}) {
   return syncOnce(state.db, { languageTag, ...options }).then(async (result) => {
     if (options.pullAll || result?.state === "ok") await setLanguage(language(), await serverCatalog());

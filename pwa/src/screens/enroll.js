@@ -5,8 +5,7 @@ import { el } from "../forms.js";
 import { languageTag, t, tn } from "../i18n.js";
 import { meta, stranded } from "../store.js";
 import * as vault from "../vault.js";
-import { BRAND, pinInput, show, state, sync } from "./common.js";
-import { home } from "./home.js";
+import { BRAND, go, pinInput, show, state, sync } from "./common.js";
 import { askPersistence } from "./status.js";
 
 export function notEnrolledScreen() {
@@ -25,6 +24,21 @@ export async function revokedScreen() {
       tn("{n} sealed record never reached the server. It is encrypted and reveals nothing. Give this phone to your supervisor so that it can be carried in.",
         "{n} sealed records never reached the server. They are encrypted and reveal nothing. Give this phone to your supervisor so that they can be carried in.", kept)) : null,
     el("p", {}, t("To use Wildledger again, ask your supervisor for a new enrollment QR code.")));
+}
+
+// What a whole enrollment link holds (server/devices/service.enrollment_url): a token and two
+// key fingerprints (base64url SHA-256). A QR code scanned half-way or a link cut in a chat
+// message fails here, before a PIN is chosen for nothing.
+const TOKEN = /^[A-Za-z0-9_-]{16,}$/;
+const FINGERPRINT = /^[A-Za-z0-9_-]{43}$/;
+export const completeEnrollmentLink = (params) =>
+  TOKEN.test(params.t ?? "") && FINGERPRINT.test(params.ik ?? "") && FINGERPRINT.test(params.sk ?? "");
+// What the server says of a token it cannot use, said in the officer's language.
+const LINK_UNUSABLE = new Set(["enroll_token_unknown", "enroll_token_expired", "invalid_request"]);
+const linkUnusable = () => t("This QR code is incomplete or has expired; ask your supervisor for a new one.");
+
+export function damagedLinkScreen() {
+  show(t("Enroll this phone"), damagedLinkScreen, el("p", { class: "error", role: "alert" }, linkUnusable()));
 }
 
 export function enrollScreen(params) {
@@ -56,12 +70,14 @@ export function enrollScreen(params) {
       state.notice = result?.state === "ok"
         ? { text: t("This phone is enrolled and ready.") }
         : { text: t("This phone is enrolled. Forms will download at the next sync."), kind: "warning" };
-      home();
+      go("home", {}, { replace: true });
     } catch (error) {
       button.disabled = false;
       progress.textContent = "";
       if (error instanceof ApiError && error.code === "server_key_mismatch") {
         fail(t("The server's keys do not match the QR code. Do not enroll on this network; tell your supervisor."));
+      } else if (error instanceof ApiError && LINK_UNUSABLE.has(error.code)) {
+        fail(linkUnusable());
       } else if (error instanceof ApiError) {
         fail(error.problem.message || error.code);
       } else {

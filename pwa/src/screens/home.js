@@ -1,14 +1,14 @@
 // Home: new records, drafts, the latest records and sync.
 import { el } from "../forms.js";
-import { formatDateTime, nameOf, t, tn, ts } from "../i18n.js";
+import { formatDateTime, language, nameOf, t, tn, ts } from "../i18n.js";
+import { formatDecimal } from "../numbers.js";
 import * as outbox from "../outbox.js";
-import { drafts, meta, reference } from "../store.js";
+import { copies, drafts, meta, reference } from "../store.js";
+import { summaryOf } from "../summary.js";
 import { APP_VERSION } from "../sync.js";
-import { BRAND, STATE_LABELS, formTitles, live, show, state } from "./common.js";
-import { formScreen, openDraft } from "./form.js";
-import { lock, unlockScreen } from "./pin.js";
-import { recordScreen, recordsScreen } from "./records.js";
-import { settingsScreen } from "./settings.js";
+import { BRAND, STATE_LABELS, formTitles, go, live, show, state } from "./common.js";
+import { newRecord, openDraft } from "./form.js";
+import { lock } from "./pin.js";
 import { storageNotices, storageState, syncStatus } from "./status.js";
 
 const RECENT_RECORDS = 5;
@@ -30,13 +30,46 @@ function compareVersions(a, b) {
   return 0;
 }
 
+/** A summary (summary.js) as a line in the current language: "Tê tê Java 12,5 kg · … — Móng Cái". */
+function summaryText(summary, names) {
+  if (!summary) return "";
+  const what = summary.items.map((item) => {
+    const name = nameOf(names.species.get(item.species)?.names, item.species);
+    const amount = item.quantity == null ? "" : ` ${formatDecimal(String(item.quantity), language())}${item.unit ? ` ${item.unit}` : ""}`;
+    return name + amount;
+  }).join(" · ");
+  const placeNames = names.crossings.get(summary.place)?.names ?? names.places.get(summary.place)?.names;
+  const where = summary.place && nameOf(placeNames, summary.place);
+  return [what, where].filter(Boolean).join(" — ");
+}
+
+async function referenceNames() {
+  const [species, crossings, places] = await Promise.all(["species", "crossings", "places"].map((name) => reference.all(state.db, name)));
+  return { species, crossings, places };
+}
+
+/** Every record this phone sealed, newest first, each with its summary line. */
+export async function recordsWithSummaries() {
+  const [all, summaries, names] = await Promise.all([outbox.statuses(state.db), copies.summaries(state.db, state.dataKey), referenceNames()]);
+  return all.map((record) => ({ ...record, summary: summaryText(summaries.get(record.rid), names) }));
+}
+
+async function draftsWithSummaries() {
+  const [list, names] = await Promise.all([drafts.list(state.db), referenceNames()]);
+  return Promise.all(list.map(async (draft) => {
+    const opened = await drafts.open(state.db, state.dataKey, draft.id).catch(() => null);
+    return { ...draft, summary: summaryText(opened ? summaryOf(opened.fields) : null, names) };
+  }));
+}
+
 export function recordList(records, titleOf) {
   const labels = STATE_LABELS();
   const corrected = new Set(records.map((record) => record.supersedes).filter(Boolean));
   return el("ul", { class: "list" }, ...records.map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
-    el("button", { type: "button", class: "row-button", onclick: () => recordScreen(record.rid) },
+    el("button", { type: "button", class: "row-button", onclick: () => go("record", { rid: record.rid }) },
       el("span", {}, titleOf(record.form)),
       el("span", { class: "muted" }, formatDateTime(record.sealed_at)),
+      record.summary ? el("span", { class: "summary" }, record.summary) : null,
       el("span", { class: "badge" }, labels[record.state] ?? record.state),
       record.supersedes ? el("span", { class: "badge" }, t("Correction")) : null,
       corrected.has(record.rid) ? el("span", { class: "badge" }, t("Corrected")) : null),
@@ -44,21 +77,21 @@ export function recordList(records, titleOf) {
 }
 
 export async function home() {
-  if (!state.dataKey) return unlockScreen();
   const [definitions, device, storage] = await Promise.all([reference.all(state.db, "forms"), meta.get(state.db, "device"), storageState()]);
   const forms = latestForms(definitions);
   const titleOf = formTitles(definitions);
   const newButtons = [...forms.values()].map((definition) =>
-    el("button", { type: "button", onclick: () => formScreen(definition) }, t("New: {form}", { form: ts(definition.title) })));
-  const draftList = (await drafts.list(state.db)).map((draft) => el("li", {},
+    el("button", { type: "button", onclick: () => newRecord(definition) }, t("New: {form}", { form: ts(definition.title) })));
+  const draftList = (await draftsWithSummaries()).map((draft) => el("li", {},
     el("button", { type: "button", class: "row-button", onclick: () => openDraft(draft.id) },
-      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatDateTime(draft.updated_at) })))));
+      el("span", {}, titleOf(draft.form)), el("span", { class: "muted" }, t("Saved {time}", { time: formatDateTime(draft.updated_at) })),
+      draft.summary ? el("span", { class: "summary" }, draft.summary) : null)));
   const records = live(async () => {
-    const all = await outbox.statuses(state.db);
+    const all = await recordsWithSummaries();
     return [
       el("h2", {}, t("My records")),
       all.length ? recordList(all.slice(0, RECENT_RECORDS), titleOf) : el("p", { class: "muted" }, t("No records yet.")),
-      all.length > RECENT_RECORDS ? el("button", { type: "button", class: "secondary", onclick: recordsScreen },
+      all.length > RECENT_RECORDS ? el("button", { type: "button", class: "secondary", onclick: () => go("records") },
         tn("All {n} record", "All {n} records", all.length)) : null,
     ];
   });
@@ -71,7 +104,7 @@ export async function home() {
     el("section", { class: "drafts" }, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
     records,
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "secondary", onclick: recordsScreen }, t("My records")),
-      el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Settings")),
+      el("button", { type: "button", class: "secondary", onclick: () => go("records") }, t("My records")),
+      el("button", { type: "button", class: "secondary", onclick: () => go("settings") }, t("Settings")),
       el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
 }

@@ -1,15 +1,15 @@
 // The PIN: unlocking, choosing, changing and forgetting it (vault.js holds the keys).
 import { el } from "../forms.js";
-import { t, tn } from "../i18n.js";
-import { drafts, meta } from "../store.js";
+import { formatDateTime, t, tn } from "../i18n.js";
+import { copies, drafts, reference } from "../store.js";
 import * as vault from "../vault.js";
-import { pinInput, show, state } from "./common.js";
-import { openDraft } from "./form.js";
-import { home } from "./home.js";
-import { settingsScreen } from "./settings.js";
+import { back, formTitles, pinInput, show, showCurrent, state } from "./common.js";
 import { syncStatus } from "./status.js";
 
-export function lock() {
+/** Locks the app; the open form is saved first, and comes back after the PIN. */
+export async function lock() {
+  await state.flush?.();
+  history.replaceState({ ...history.state, scroll: window.scrollY }, "");
   state.dataKey = null;
   unlockScreen();
 }
@@ -23,13 +23,32 @@ export function newPinScreen(reason, { reset = false } = {}) {
     if (!vault.validPin(pin)) return fail(t("The PIN must be 6 to 12 digits."));
     if (pin !== form.querySelector("#pin2").value) return fail(t("The two PINs are not the same."));
     state.dataKey = await (reset ? vault.resetPin(state.db, pin) : vault.setPin(state.db, pin));
-    home();
+    showCurrent();
   } },
     reason ? el("p", { class: "notice warning" }, reason) : null,
     ...pinInput("pin", t("New PIN"), "new-password"),
     ...pinInput("pin2", t("New PIN again"), "new-password"),
     el("button", { type: "submit" }, t("Set PIN")), message);
   show(t("Choose a new PIN"), () => newPinScreen(reason, { reset }), form, syncStatus());
+}
+
+// Warn which drafts are at stake once this few wrong PINs are left before they are erased.
+const WARN_AT_REMAINING = 3;
+
+/** What a PIN reset would erase, to say before the officer confirms (metadata: no PIN needed). */
+async function atRisk() {
+  const [draftList, copyList, forms] = await Promise.all([drafts.list(state.db), copies.list(state.db), reference.all(state.db, "forms")]);
+  return { drafts: draftList, readable: copyList.filter((copy) => copy.readable).length, titleOf: formTitles(forms) };
+}
+
+function atRiskNotice({ drafts: draftList, readable, titleOf }) {
+  if (!draftList.length && !readable) return el("p", {}, t("There are no drafts on this phone, and no readable copies to lose."));
+  return el("div", { class: "notice warning at-risk" },
+    draftList.length ? el("p", {}, tn("This draft will be erased:", "These {n} drafts will be erased:", draftList.length)) : null,
+    draftList.length ? el("ul", {}, ...draftList.map((draft) => el("li", {},
+      t("{form}, saved {time}", { form: titleOf(draft.form), time: formatDateTime(draft.updated_at) })))) : null,
+    readable ? el("p", {}, tn("The readable copy of {n} submitted record will be erased; the record itself stays and syncs.",
+      "The readable copies of {n} submitted records will be erased; the records themselves stay and sync.", readable)) : null);
 }
 
 export async function unlockScreen() {
@@ -67,18 +86,21 @@ export async function unlockScreen() {
       message.textContent = tn("Wrong PIN. {n} attempt left before the drafts are erased.",
         "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining);
       message.hidden = false;
+      stake.replaceChildren(error.remaining <= WARN_AT_REMAINING ? atRiskNotice(await atRisk()) : "");
     }
   } }, ...pinInput("pin", t("PIN")),
     screenLock ? el("p", { class: "muted" }, t("After the PIN, the phone asks for its screen lock.")) : null,
     button, progress, message);
-  show(t("Unlock Wildledger"), unlockScreen, form,
+  const stake = el("div", {});
+  show(t("Unlock Wildledger"), unlockScreen, form, stake,
     el("button", { type: "button", class: "link", onclick: forgotPinScreen }, t("Forgot your PIN?")),
     syncStatus());
 }
 
-export function forgotPinScreen() {
+export async function forgotPinScreen() {
   show(t("Forgot your PIN?"), forgotPinScreen,
     el("p", {}, t("You can choose a new PIN on this phone. The drafts and the readable copies of submitted records will be erased; records already submitted still sync.")),
+    atRiskNotice(await atRisk()),
     el("button", { type: "button", class: "danger", onclick: () => newPinScreen(null, { reset: true }) },
       t("Erase drafts and choose a new PIN")),
     el("button", { type: "button", class: "secondary", onclick: unlockScreen }, t("Back")));
@@ -101,21 +123,15 @@ export function changePinScreen() {
       return fail(tn("Wrong PIN. {n} attempt left before the drafts are erased.", "Wrong PIN. {n} attempts left before the drafts are erased.", error.remaining));
     }
     state.notice = { text: t("The PIN was changed.") };
-    settingsScreen();
+    back();
   } },
     ...pinInput("old-pin", t("Current PIN")),
     ...pinInput("pin", t("New PIN"), "new-password"),
     ...pinInput("pin2", t("New PIN again"), "new-password"),
     el("button", { type: "submit" }, t("Change the PIN")),
-    el("button", { type: "button", class: "secondary", onclick: settingsScreen }, t("Cancel")), message);
+    el("button", { type: "button", class: "secondary", onclick: () => back() }, t("Cancel")), message);
   show(t("Change the PIN"), changePinScreen, form);
 }
 
-export async function afterUnlock() {
-  const resume = await meta.get(state.db, "resume");
-  if (resume?.draft) {
-    await meta.remove(state.db, "resume");
-    if ((await drafts.list(state.db)).some((draft) => draft.id === resume.draft)) return openDraft(resume.draft);
-  }
-  return home();
-}
+/** Back to where the officer was: the screen of the current history entry, or the open form. */
+export const afterUnlock = () => showCurrent();

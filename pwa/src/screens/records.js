@@ -3,27 +3,38 @@ import { el, renderForm } from "../forms.js";
 import { formatDateTime, t, ts } from "../i18n.js";
 import * as outbox from "../outbox.js";
 import { COPY_DAYS, copies, meta, reference } from "../store.js";
-import { STATE_LABELS, formTitles, live, show, state } from "./common.js";
-import { formContext, formScreen } from "./form.js";
-import { home, recordList } from "./home.js";
-import { unlockScreen } from "./pin.js";
+import { STATE_LABELS, back, formTitles, go, live, show, state } from "./common.js";
+import { formContext, newCorrection } from "./form.js";
+import { recordList, recordsWithSummaries } from "./home.js";
+
+// Searching ignores case and accents: "vay te te" finds "vảy tê tê", "MONG CAI" finds "Móng Cái".
+const folded = (text) => text.normalize("NFD").replace(/\p{M}+/gu, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
 
 export async function recordsScreen() {
-  if (!state.dataKey) return unlockScreen();
   const titleOf = formTitles(await reference.all(state.db, "forms"));
+  const labels = STATE_LABELS();
+  let query = "";
+  const search = el("input", { id: "record-search", type: "search", autocomplete: "off", oninput: () => {
+    query = folded(search.value.trim());
+    list.refresh();
+  } });
   const list = live(async () => {
-    const [all, status] = await Promise.all([outbox.statuses(state.db), meta.get(state.db, "sync")]);
+    const [all, status] = await Promise.all([recordsWithSummaries(), meta.get(state.db, "sync")]);
+    const shown = query ? all.filter((record) => folded([titleOf(record.form), record.summary, labels[record.state],
+      formatDateTime(record.sealed_at), record.message ?? ""].join(" ")).includes(query)) : all;
     return [
       el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
-      all.length ? recordList(all, titleOf) : el("p", { class: "muted" }, t("No records yet.")),
+      shown.length ? recordList(shown, titleOf)
+        : el("p", { class: "muted" }, all.length ? t("No record matches.") : t("No records yet.")),
     ];
   });
-  show(t("My records"), recordsScreen, list, el("button", { type: "button", class: "secondary", onclick: home }, t("Back")));
+  show(t("My records"), recordsScreen,
+    el("label", { for: "record-search" }, t("Search: species, place, date or state")), search,
+    list, el("button", { type: "button", class: "secondary", onclick: () => back() }, t("Back")));
 }
 
 /** One submitted record from its PIN-encrypted local copy, and the way to correct it. */
-export async function recordScreen(rid) {
-  if (!state.dataKey) return unlockScreen();
+export async function recordScreen({ rid }) {
   const [copy, all, forms] = await Promise.all([
     copies.open(state.db, state.dataKey, rid), outbox.statuses(state.db), reference.all(state.db, "forms")]);
   const record = all.find((r) => r.rid === rid);
@@ -34,15 +45,15 @@ export async function recordScreen(rid) {
   const body = copy?.document && definition
     ? [
       el("fieldset", { class: "readonly", disabled: true }, renderForm(definition, await formContext(), copy.document.fields).element),
-      el("button", { type: "button", onclick: () => formScreen(definition, { fields: copy.document.fields, supersedes: rid }) }, t("Make a correction")),
+      el("button", { type: "button", onclick: () => newCorrection(definition, copy.document.fields, rid) }, t("Make a correction")),
     ]
     : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased {days} days after the record is accepted, or when the PIN is reset.", { days: COPY_DAYS }))];
-  show(title, () => recordScreen(rid),
+  show(title, () => recordScreen({ rid }),
     el("p", {}, t("Sealed {time}", { time: formatDateTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
       el("span", { class: "badge" }, labels[record?.state] ?? "")),
     record?.state === "quarantined" ? el("p", { class: "reason" }, record.message || record.code) : null,
     correction ? el("p", { class: "notice" }, t("A later correction replaces this record."), " ",
-      el("button", { type: "button", class: "link", onclick: () => recordScreen(correction.rid) }, t("Open the correction"))) : null,
+      el("button", { type: "button", class: "link", onclick: () => go("record", { rid: correction.rid }) }, t("Open the correction"))) : null,
     ...body,
-    el("button", { type: "button", class: "secondary", onclick: recordsScreen }, t("Back")));
+    el("button", { type: "button", class: "secondary", onclick: () => back() }, t("Back")));
 }

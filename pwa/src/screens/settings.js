@@ -6,13 +6,11 @@ import { qrCode } from "../qr.js";
 import { meta } from "../store.js";
 import { APP_VERSION } from "../sync.js";
 import * as vault from "../vault.js";
-import { show, state } from "./common.js";
-import { home } from "./home.js";
-import { changePinScreen, lock, unlockScreen } from "./pin.js";
+import { back, go, show, state } from "./common.js";
+import { lock } from "./pin.js";
 import { askPersistence, formatBytes, storageNotices, storageState, syncStatus } from "./status.js";
 
 export async function settingsScreen() {
-  if (!state.dataKey) return unlockScreen();
   const [device, storage] = await Promise.all([meta.get(state.db, "device"), storageState()]);
   const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value)];
   show(t("Settings"), settingsScreen,
@@ -27,7 +25,9 @@ export async function settingsScreen() {
     storage.persisted ? el("p", {}, t("The browser has promised to keep this app's data.")) : null,
     ...storageNotices(storage),
     storage.persisted === false ? el("button", { type: "button", class: "secondary", onclick: async () => {
-      await askPersistence();
+      const granted = await askPersistence();
+      state.notice = granted ? { text: t("The browser has promised to keep this app's data.") }
+        : { text: t("The browser said no. Add Wildledger to the home screen (Install), use it for a few days, then ask again; until then, sync often."), kind: "warning" };
       settingsScreen();
     } }, t("Ask the browser to keep the data")) : null,
     el("h2", {}, t("Sync")),
@@ -39,9 +39,9 @@ export async function settingsScreen() {
       argon2id: t("The data on this phone opens with the PIN. This phone has no screen lock the app can use, so a 6-digit PIN is what protects a copy of it: revoke a lost phone at once."),
       pbkdf2: t("The data on this phone opens with the PIN; its protection is strengthened at the next unlock."),
     }[await vault.protection(state.db)] ?? null),
-    el("button", { type: "button", class: "secondary", onclick: changePinScreen }, t("Change the PIN")),
+    el("button", { type: "button", class: "secondary", onclick: () => go("change-pin") }, t("Change the PIN")),
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "secondary", onclick: home }, t("Back")),
+      el("button", { type: "button", class: "secondary", onclick: () => back() }, t("Back")),
       el("button", { type: "button", class: "secondary", onclick: lock }, t("Lock"))));
 }
 

@@ -23,34 +23,61 @@ async function logNotices() {
   ];
 }
 
+/** Whether the phone can reach the server, as far as it knows: [class, text]. */
+function connection(status) {
+  if (navigator.onLine === false) return ["offline", t("Offline. Records wait on the phone and are sent when the network is back.")];
+  if (status?.last_error && status.last_attempt > (status.last_success ?? 0)) {
+    return status.last_error === "unreachable" ? ["unreachable", t("The server cannot be reached. Records wait on the phone.")]
+      : ["failed", t("The last sync failed ({code}). Nothing is lost; the app will try again.", { code: status.last_error })];
+  }
+  return status?.last_success ? ["synced", t("In touch with the server.")] : ["never", t("Not synced with the server yet.")];
+}
+
+/** What the last "Sync now" did, said once, under the button. */
+function syncResult(result) {
+  if (!result) return null;
+  const text = result.state === "ok"
+    ? (result.sent ? tn("Sent {n} record.", "Sent {n} records.", result.sent) : t("Nothing to send; the server answered."))
+    : result.code === "unreachable" ? t("The server could not be reached. Nothing was sent; the records wait on the phone.")
+      : t("The server answered with an error ({code}). Nothing was sent; nothing is lost.", { code: result.code ?? "?" });
+  return el("p", { class: `sync-result sync-${result.state}`, role: "status" }, text);
+}
+
 export function syncStatus() {
   const node = live(async () => {
     const [pending, status] = await Promise.all([outbox.pendingCount(state.db), meta.get(state.db, "sync")]);
+    const [kind, said] = connection(status);
     return [
       ...(await logNotices()),
+      el("p", { class: `connection connection-${kind}` }, said),
       el("p", {}, pending ? tn("{n} record waiting to sync", "{n} records waiting to sync", pending) : t("Nothing waiting to sync")),
+      // The time of the last exchange the server answered, never of an attempt.
       el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
-      status?.last_error && status.last_attempt > (status.last_success ?? 0)
-        ? el("p", { class: "muted" }, t("The last attempt failed; the app will try again.")) : null,
       el("button", { type: "button", class: "secondary", disabled: state.syncing || undefined, onclick: async () => {
         state.syncing = true;
+        state.syncResult = null;
         refreshLive();
-        await sync({ pullAll: true });
+        state.syncResult = (await sync({ pullAll: true })) ?? null;
         state.syncing = false;
         refreshLive();
       } }, state.syncing ? t("Syncing…") : t("Sync now")),
+      syncResult(state.syncResult),
     ];
   });
   node.classList.add("sync-status");
   return node;
 }
 
-/** Persistent storage keeps the browser from evicting unsynced records when the phone runs short of space. */
+/**
+ * Persistent storage keeps the browser from evicting unsynced records when the phone runs
+ * short of space. True when granted, false when refused, null when the browser cannot say.
+ */
 export async function askPersistence() {
   try {
-    if (!(await navigator.storage?.persisted?.())) await navigator.storage?.persist?.();
+    if (await navigator.storage?.persisted?.()) return true;
+    return (await navigator.storage?.persist?.()) ?? null;
   } catch {
-    // not every browser has the Storage API; the app works without it, at a risk it states
+    return null; // not every browser has the Storage API; the app works without it, at a risk it states
   }
 }
 
