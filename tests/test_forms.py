@@ -4,10 +4,13 @@ import json
 
 import pytest
 from marshmallow import ValidationError
+from sqlalchemy import select
 
+from server.extensions import db
 from server.forms import declarations, definition, schema
 from server.forms.declarations import FORMS, SEIZURE_V1, Field, Form
-from tests.helpers import SEIZURE, counts
+from server.store.models import MarketItem, Record
+from tests.helpers import MARKET, SEIZURE, counts
 
 TOY = Form("toy", 1, "Toy", (Field("date", "date", "Date", required=True),))
 
@@ -85,37 +88,85 @@ def test_every_code_list_a_form_names_exists():
     assert named <= set(catalog.code_lists())
 
 
-SEIZURE_V2 = dataclasses.replace(SEIZURE_V1, version=2, min_app_version="0.2.0", fields=SEIZURE_V1.fields + (
+SEIZURE_NEXT = dataclasses.replace(declarations.SEIZURE_V2, version=3, min_app_version="0.9.0",
+                                   fields=declarations.SEIZURE_V2.fields + (
     Field("permit_number", "text", "CITES permit number presented", required=True, max_length=60),
 ))
+SEIZURE_V2_FIELDS = {**SEIZURE, "vehicles": [{"kind": "truck", "registration": "14C-000.01", "country": "VN"}],
+                     "companies": [{"name": "Công ty TNHH Demo", "registration_number": "DEMO-0100"}]}
 
 
 @pytest.fixture
-def seizure_v2_published(monkeypatch, tmp_path):
-    """Seizure v2 declared and published beside v1, as a release would do."""
+def seizure_next_published(monkeypatch, tmp_path):
+    """A next seizure version declared and published beside the others, as a release would do."""
     published = tmp_path / "published"
     published.mkdir()
     for path in definition.PUBLISHED.glob("*.json"):
         (published / path.name).write_bytes(path.read_bytes())
     monkeypatch.setattr(definition, "PUBLISHED", published)
-    monkeypatch.setitem(declarations.FORMS, ("seizure", 2), SEIZURE_V2)
+    monkeypatch.setitem(declarations.FORMS, ("seizure", 3), SEIZURE_NEXT)
     schema.schema_for.cache_clear()
-    assert definition.publish() == [published / "seizure.v2.json"]
+    assert definition.publish() == [published / "seizure.v3.json"]
     yield
     schema.schema_for.cache_clear()
 
 
-def test_a_v1_record_sealed_offline_still_validates_after_v2_is_published(app, device, request):
-    old = device.seal(SEIZURE, version=1)  # sealed offline, before the phone learned of v2
-    request.getfixturevalue("seizure_v2_published")
-    new = device.seal({**SEIZURE, "permit_number": "VN-2026-0042"}, version=2)
-    v1_with_v2_field = device.seal({**SEIZURE, "permit_number": "VN-2026-0043"}, version=1)
-    v2_without_its_field = device.seal(SEIZURE, version=2)
+def test_an_older_record_sealed_offline_still_validates_after_the_next_version_is_published(app, device, request):
+    old = device.seal(SEIZURE_V2_FIELDS, version=2)  # sealed offline, before the phone learned of v3
+    request.getfixturevalue("seizure_next_published")
+    new = device.seal({**SEIZURE_V2_FIELDS, "permit_number": "VN-2026-0042"}, version=3)
+    old_with_new_field = device.seal({**SEIZURE_V2_FIELDS, "permit_number": "VN-2026-0043"}, version=2)
+    new_without_its_field = device.seal(SEIZURE_V2_FIELDS, version=3)
     receipts = {r["rid"]: r for r in device.sync()}
     assert receipts[old]["status"] == "accepted"
     assert receipts[new]["status"] == "accepted"
-    assert receipts[v1_with_v2_field]["code"] == "invalid_fields"
-    assert receipts[v2_without_its_field]["code"] == "invalid_fields"
+    assert receipts[old_with_new_field]["code"] == "invalid_fields"
+    assert receipts[new_without_its_field]["code"] == "invalid_fields"
     assert counts(app) == {"ledger": 4, "records": 2, "quarantine": 2}
-    frozen = json.loads((definition.PUBLISHED / "seizure.v2.json").read_text(encoding="utf-8"))
-    assert frozen["min_app_version"] == "0.2.0" and frozen["fields"][-1]["name"] == "permit_number"
+    frozen = json.loads((definition.PUBLISHED / "seizure.v3.json").read_text(encoding="utf-8"))
+    assert frozen["min_app_version"] == "0.9.0" and frozen["fields"][-1]["name"] == "permit_number"
+
+
+# The forms' v2 (issue 14, part 5): the field test's and the language review's findings.
+MARKET_V2_FIELDS = {**MARKET, "items": [{**MARKET["items"][0], "price_basis": "total"},
+                                        {**MARKET["items"][1], "price_basis": "per_unit"}]}
+
+
+def test_v2_gives_vehicles_their_own_kinds_and_separates_plates_from_company_numbers():
+    fields = {f["name"]: f for f in definition.definition(declarations.SEIZURE_V2)["fields"]}
+    vehicle = {f["name"]: f for f in fields["vehicles"]["fields"]}
+    company = {f["name"]: f for f in fields["companies"]["fields"]}
+    item = {f["name"]: f for f in fields["items"]["fields"]}
+    assert vehicle["kind"]["codes"] == "vehicle_kind"
+    assert (vehicle["registration"]["label"], company["registration_number"]["label"]) == (
+        "Number plate", "Company registration number")
+    assert item["term"]["label"] == "Specimen type (CITES term)"
+    assert "when the unit is not kg" in item["weight_kg"]["label"]  # asked once: the quantity is a weight in kg
+    market = {f["name"]: f for f in definition.definition(declarations.MARKET_OBSERVATION_V2)["fields"]}
+    basis = {f["name"]: f for f in market["items"]["fields"]}["price_basis"]
+    assert basis["codes"] == "price_basis" and basis["required_when"] == {"field": "price", "equals": None}
+    names = [f["name"] for f in market["items"]["fields"]]
+    assert names.index("price_basis") == names.index("currency") + 1
+    assert {declarations.SEIZURE_V2.min_app_version, declarations.MARKET_OBSERVATION_V2.min_app_version} == {"0.3.0"}
+    # Everything else is v1's, word for word.
+    assert [f["name"] for f in fields.values()] == [f.name for f in SEIZURE_V1.fields]
+
+
+def test_v1_and_v2_records_are_both_accepted_each_under_its_own_rules(app, device):
+    v1 = device.seal(SEIZURE, version=1)  # vehicle kind "road": v1's transport list
+    v2 = device.seal(SEIZURE_V2_FIELDS, version=2)
+    v2_with_a_route_for_a_vehicle = device.seal(SEIZURE, version=2)
+    market_v1 = device.seal(MARKET, form="market_observation", version=1)
+    market_v2 = device.seal(MARKET_V2_FIELDS, form="market_observation", version=2)
+    price_without_basis = device.seal(MARKET, form="market_observation", version=2)
+    receipts = {r["rid"]: r for r in device.sync()}
+    for rid in (v1, v2, market_v1, market_v2):
+        assert receipts[rid]["status"] == "accepted", receipts[rid]
+    for rid in (v2_with_a_route_for_a_vehicle, price_without_basis):
+        assert receipts[rid]["code"] == "invalid_fields"
+    with app.app_context():
+        by_rid = {r.rid: r for r in db.session.scalars(select(Record))}
+        assert (by_rid[v1].form_version, by_rid[v2].form_version) == (1, 2)
+        bases = {(i.record_id, i.position): i.price_basis for i in db.session.scalars(select(MarketItem))}
+        assert bases == {(by_rid[market_v1].id, 0): None, (by_rid[market_v1].id, 1): None,
+                         (by_rid[market_v2].id, 0): "total", (by_rid[market_v2].id, 1): "per_unit"}

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from server.errors import PROBLEMS
 from server.i18n import (LOCALES, app_catalog, catalog_path, compile_app_catalogs, extract_app_messages,
-                         read_catalog)
+                         read_catalog, TRANSLATIONS)
 
 SCRIPTS = {"lo": re.compile("[\u0e80-\u0eff]"), "zh_Hans": re.compile("[\u4e00-\u9fff]")}
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdf]|\{\w*\}")
@@ -135,3 +135,36 @@ def test_command_line_speaks_the_shells_language(app, monkeypatch):
     monkeypatch.setenv("WILDLEDGER_LANG", "vi_VN.UTF-8")
     result = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert result.exit_code == 0 and "Ledger ok" not in result.output and "0" in result.output
+
+
+GLOSSARY = json.loads((TRANSLATIONS / "glossary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("locale", LOCALES[1:])
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_catalogs_keep_to_the_glossary(locale, domain):
+    """One word per key term (translations/glossary.json): "Submit" is never the word for
+    "send" (the record leaves at the next sync), a seizure never "arrests", and so on."""
+    strays = []
+    for message in read_catalog(locale, domain):
+        if not message.id:
+            continue
+        english = " ".join(message.id) if message.pluralizable else message.id
+        key = message.id[0] if message.pluralizable else message.id
+        texts = message.string if message.pluralizable else (message.string,)
+        for term, rule in GLOSSARY["terms"].items():
+            if key in GLOSSARY["not_this_sense"].get(term, ()) or not re.search(rule["en"], english, re.I):
+                continue
+            avoid, unless = rule["avoid"].get(locale), rule.get("unless")
+            for text in texts:
+                if not re.search(rule["use"][locale], text, re.I):
+                    strays.append(f"{term}: {key!r} lacks {rule['use'][locale]!r}: {text!r}")
+                if avoid and re.search(avoid, text, re.I) and not (unless and re.search(unless, english, re.I)):
+                    strays.append(f"{term}: {key!r} uses {avoid!r}: {text!r}")
+    assert not strays, "\n".join(strays)
+
+
+def test_the_glossary_holds_every_term_in_every_language():
+    assert set(GLOSSARY["terms"]) == {"seize", "suspect", "record", "submit", "sync", "quarantine", "PIN"}
+    for rule in GLOSSARY["terms"].values():
+        assert set(rule["use"]) == set(LOCALES[1:])

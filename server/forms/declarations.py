@@ -9,8 +9,7 @@ still validated against it.
 Seizure fields follow the CITES annual illegal trade report and ETIS; market observations
 follow the same item vocabulary so seizures and market prices can be compared.
 """
-from dataclasses import dataclass
-
+from dataclasses import dataclass, replace
 
 
 def _l(msgid):
@@ -184,8 +183,51 @@ MARKET_OBSERVATION_V1 = Form("market_observation", 1, _l("Market observation"), 
     text("notes", _l("Notes"), max_length=20000),
 ))
 
+def _revised(form, version, min_app_version, **changes):
+    """The next version of `form`: its fields with those named by path ("items.term")
+    replaced, in place, by a field or a tuple of fields. A published version is never
+    edited; this is how a form changes (issue 14: the field test and language review)."""
+    def revise(fields, prefix=""):
+        out = []
+        for field in fields:
+            path = prefix + field.name
+            if field.fields:
+                field = replace(field, fields=revise(field.fields, path + "."))
+            new = changes.pop(path, field)
+            out.extend(new if isinstance(new, tuple) else (new,))
+        return tuple(out)
+    fields = revise(form.fields)
+    if changes:
+        raise ValueError(f"{form.id} v{version}: no field {sorted(changes)}")
+    return Form(form.id, version, form.title, fields, min_app_version=min_app_version)
+
+
+SPECIMEN_TYPE = code("term", _l("Specimen type (CITES term)"), "cites_term", required=True)
+
+# Seizure v2: vehicles get their own kinds (not routes), a plate is not a company's
+# registration number, the CITES term is named for what it is, and the weight says when
+# it is asked (the quantity is already a weight when its unit is kg).
+SEIZURE_V2 = _revised(
+    SEIZURE_V1, 2, "0.3.0", **{
+        "items.term": SPECIMEN_TYPE,
+        "items.weight_kg": amount("weight_kg", _l("Total weight (kg), when the unit is not kg")),
+        "vehicles.kind": code("kind", _l("Kind of vehicle"), "vehicle_kind"),
+        "vehicles.registration": text("registration", _l("Number plate"), required=True, max_length=40),
+        "companies.registration_number": text("registration_number", _l("Company registration number"),
+                                              max_length=60),
+    })
+
+# Market observation v2: a price says what it is the price of.
+MARKET_OBSERVATION_V2 = _revised(
+    MARKET_OBSERVATION_V1, 2, "0.3.0", **{
+        "items.term": SPECIMEN_TYPE,
+        "items.currency": (
+            code("currency", _l("Currency"), "currencies", required_when=("price", None)),
+            code("price_basis", _l("What the price is for"), "price_basis", required_when=("price", None))),
+    })
+
 FORMS = {(form.id, form.version): form
-         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1)}
+         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2)}
 
 
 def latest(form_id):

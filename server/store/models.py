@@ -130,6 +130,8 @@ class MarketItem(db.Model):
     unit: Mapped[str | None] = mapped_column(String(10))
     price: Mapped[object | None] = mapped_column(Numeric(20, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # per_unit or total (market observation v2); empty for v1, which did not ask.
+    price_basis: Mapped[str | None] = mapped_column(String(10))
     claimed_origin: Mapped[str | None] = mapped_column(String(2))
     state: Mapped[str | None] = mapped_column(String(10))
 

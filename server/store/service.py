@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import phonenumbers
 
 from ..extensions import db
+from ..reference.zones import regional_zone
 from .models import (
     Entity,
     MarketItem,
@@ -101,7 +102,7 @@ def _file_market_observation(record, data):
         observation.items.append(MarketItem(
             position=position, species=item["species"], term=item["term"], quantity=item.get("quantity"),
             unit=item.get("unit"), price=item.get("price"), currency=item.get("currency"),
-            claimed_origin=item.get("claimed_origin"), state=item.get("state")))
+            price_basis=item.get("price_basis"), claimed_origin=item.get("claimed_origin"), state=item.get("state")))
     vendor = data.get("vendor") or {}
     if vendor.get("name"):
         _file_person(record, vendor, "vendor")
@@ -116,14 +117,15 @@ FILERS = {"seizure": _file_seizure, "market_observation": _file_market_observati
 
 def file_record(*, entry, device, header, document, data, supersedes=None, pin_resets=None):
     """`document` is the record as the phone wrote it; `data` is the same after schema
-    load (dates, Decimals); `supersedes` the corrected rid, normalised. The record keeps the
-    document verbatim."""
+    load (dates, Decimals) with retired codes replaced by their successors
+    (forms/schema.current_codes); `supersedes` the corrected rid, normalised. The record
+    keeps the document verbatim, the typed rows file `data`."""
     agency = device.agency
     device_time = datetime.fromtimestamp(header["ts"] / 1000, UTC)
     record = Record(rid=entry.rid, ledger_idx=entry.idx, device_id=device.id, agency_id=agency.id,
                     country=agency.country, officer_name=data["reporting_officer"],
                     form=document["form"], form_version=document["version"], seq=entry.seq,
-                    device_time=device_time, time_zone=document.get("tz"), clock_offset_ms=entry.clock_offset_ms,
+                    device_time=device_time, time_zone=regional_zone(document.get("tz")), clock_offset_ms=entry.clock_offset_ms,
                     received_at=entry.received_at, flags=[], supersedes=supersedes, pin_resets=pin_resets,
                     content=document["fields"])
     db.session.add(record)
