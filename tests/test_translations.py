@@ -154,6 +154,8 @@ def test_catalogs_keep_to_the_glossary(locale, domain):
         texts = message.string if message.pluralizable else (message.string,)
         for term, rule in GLOSSARY["terms"].items():
             if key in GLOSSARY["not_this_sense"].get(term, ()) or not re.search(rule["en"], english, re.I):
+                if rule.get("reserved") and any(re.search(rule["use"][locale], text, re.I) for text in texts):
+                    strays.append(f"{term}: {key!r} uses the word reserved for {term}: {texts!r}")
                 continue
             avoid, unless = rule["avoid"].get(locale), rule.get("unless")
             for text in texts:
