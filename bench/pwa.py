@@ -11,8 +11,8 @@ shape the link. Measured, in this order:
                  precache downloads again, with cache: "reload"), gzipped as deploy/'s
                  nginx would send it, fonts included (the app ships a Lao subset of
                  Noto Sans, which the precache fetches whatever the language). Measured
-                 twice: in Vietnamese, then in Lao in another fresh profile; the figure
-                 judged is the larger.
+                 twice, each in a fresh profile through a fresh proxy: in Lao, then in
+                 Vietnamese; the figure judged is the larger.
   unlock_ms      offline and with CDP CPU throttling x4 (a cheap phone): click on "Unlock"
                  with the right PIN to the home screen's "My records" heading painted
                  (Argon2id of the PIN, 64 MiB, in WebAssembly, runs in between; no screen
@@ -358,19 +358,28 @@ def main():
         logging.disable(logging.NOTSET)
         stack.callback(station.close)
         station.start()
-        proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen).start()
-        stack.callback(proxy.stop)
         phone = Phone(Path(tmp) / "profile")
         stack.callback(phone.quit)
 
-        lao = Phone(Path(tmp) / "profile-lo", locale="lo-LA")
-        _page, rows = first_load(lao, station, proxy, catalog("lo"))
-        lao.quit()
+        # Each first load in a fresh profile through a proxy of its own: through a proxy a
+        # first profile had used, the second profile's worker downloaded every asset again
+        # instead of taking the page's cached copy (seen here, not on a fresh proxy).
+        lao, lao_proxy = Phone(Path(tmp) / "profile-lo", locale="lo-LA", playwright=phone._playwright), None
+        try:
+            lao_proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen).start()
+            _page, rows = first_load(lao, station, lao_proxy, catalog("lo"))
+        finally:
+            lao.quit()
+            if lao_proxy:
+                lao_proxy.stop()
         print("In Lao:")
         lao_kb = show_first_load(rows)
+        proxy = FaultProxy("127.0.0.1", station.port, listen_port=listen).start()
+        stack.callback(proxy.stop)
         print("In Vietnamese:")
         page, rows = first_load(phone, station, proxy)
-        first_load_kb = max(show_first_load(rows), lao_kb)
+        vi_kb = show_first_load(rows)
+        first_load_kb = max(vi_kb, lao_kb)
         print(f"first_load: {first_load_kb:.1f} kB, the larger of Lao ({lao_kb:.1f}) and Vietnamese, fonts included "
               f"(gzipped as deploy/'s nginx would; target <= {TARGETS['first_load_kb']}) "
               f"{verdict('first_load_kb', first_load_kb)}", flush=True)
