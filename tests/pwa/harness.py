@@ -200,16 +200,15 @@ class Phone:
         wait_until(self.page, "() => navigator.serviceWorker.controller !== null")
 
     def row_counts(self):
-        """{store: number of rows} of the app's database (read only)."""
+        """{store: number of rows} of the app's database (read only), in one transaction: a
+        sync moving an envelope from the outbox to the receipts is seen before or after."""
         return self.page.evaluate("""() => new Promise((done) => {
           const open = indexedDB.open("wildledger");
-          open.onsuccess = async () => {
-            const db = open.result, counts = {};
-            for (const name of db.objectStoreNames) {
-              counts[name] = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).count(); r.onsuccess = () => ok(r.result); });
-            }
-            db.close();
-            done(counts);
+          open.onsuccess = () => {
+            const db = open.result, counts = {}, names = [...db.objectStoreNames];
+            const tx = db.transaction(names);
+            for (const name of names) tx.objectStore(name).count().onsuccess = (e) => { counts[name] = e.target.result; };
+            tx.oncomplete = () => { db.close(); done(counts); };
           };
         })""")
 
