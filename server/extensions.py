@@ -38,6 +38,10 @@ def configure_engine(engine):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # A receipt lets the phone delete its only copy: what was committed must survive a
+        # power cut. FULL syncs the WAL at every commit (NORMAL, WAL's usual setting, may
+        # lose the last transactions). Never lowered for speed (tests/test_durability.py).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

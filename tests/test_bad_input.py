@@ -7,7 +7,7 @@ import pytest
 from server import crypto
 from server.dbtypes import utcnow
 from server.devices import service as devices
-from server.devices.models import EnrollmentToken
+from server.devices.models import Device, EnrollmentToken
 from server.extensions import db
 from server.store.models import Entity, Seizure
 from server.sync.models import Quarantine
@@ -350,3 +350,24 @@ def test_the_same_refused_envelope_sent_twice_is_kept_once(app, device):
         [receipt] = device.post_signed(device.PUSH, body).json()["receipts"]
         assert receipt["code"] == "bad_signature"
     assert counts(app)["quarantine"] == 1
+
+
+@pytest.mark.parametrize("path", ["push refused", "pull", "log"])
+def test_a_request_cannot_be_replayed_whether_it_succeeded_or_failed(app, device, client, path):
+    """The nonce is committed with the request's own first commit (a push's ledger rows), or
+    alone when the request ends without one, a refusal included: never lost."""
+    if path == "push refused":  # refused before anything is stored: too many records
+        method, target = "POST", device.PUSH
+        body = json.dumps({"records": [{"h": "x", "ct": "x", "sig": "x"}] * 51}).encode()
+        first_status = 413
+    elif path == "pull":
+        method, target, body, first_status = "GET", "/api/v1/sync/pull/species?since=0", b"", 200
+    else:
+        method, target, body, first_status = "GET", "/api/v1/sync/log", b"", 200
+    headers = device.signed_headers(target, body, method)
+    first = client.open(target, method=method, data=body, headers=headers)
+    assert first.status_code == first_status, first.json
+    again = client.open(target, method=method, data=body, headers=headers)
+    assert (again.status_code, again.json["code"]) == (401, "replayed_request")
+    with app.app_context():
+        assert db.session.get(Device, device.device_id).last_seen_at is not None

@@ -155,9 +155,13 @@ def authenticate(request):
     if abs(now_ms - timestamp_ms) > current_app.config["CLOCK_WINDOW"] * 1000:
         # Signed by the device, so this is not an attack to count: tell it our time.
         raise ApiError("clock_skew", server_time=now_ms)
-    db.session.add(RequestNonce(device_id=device.id, nonce=nonce, seen_at=now))
+    # The nonce and the device's last contact are written now but committed with the
+    # request's own first commit (a push's ledger rows: one commit, not three), or by
+    # keep_nonce() when the request ends without one. The unique index refuses a replay
+    # at this INSERT already, before anything of the request is done.
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(RequestNonce(device_id=device.id, nonce=nonce, seen_at=now))
     except IntegrityError:
         db.session.rollback()
         # Signed by the device: a replay someone on the link made, not a guess to count.
@@ -165,21 +169,38 @@ def authenticate(request):
     _prune_nonces(now)
     measured_offset = now_ms - (timestamp_ms - offset_ms)
     device.last_seen_at, device.clock_offset_ms = now, measured_offset
-    db.session.commit()
     return device, measured_offset
 
 
-def note_app_state(device, state):
+def keep_nonce(device_id, nonce, clock_offset_ms):
+    """After a device request that failed before its first commit: its nonce (and the
+    device's last contact) are committed all the same, so that the request can never be
+    replayed and a supervisor sees the phone, revoked or not, still calling."""
+    db.session.rollback()
+    if db.session.scalar(select(RequestNonce.id).filter_by(device_id=device_id, nonce=nonce)) is None:
+        now = utcnow()
+        db.session.add(RequestNonce(device_id=device_id, nonce=nonce, seen_at=now))
+        db.session.execute(update(Device).where(Device.id == device_id)
+                           .values(last_seen_at=now, clock_offset_ms=clock_offset_ms))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()  # a concurrent copy of the request committed it
+
+
+def note_app_state(device, state, commit=True):
     """What the phone said about itself with a push (version, storage, PIN resets, a log
     alarm), for the supervisor. A new PIN reset is recorded in the audit log: records sealed
-    after it stay flagged until a supervisor confirms the phone (`flask devices confirm`)."""
+    after it stay flagged until a supervisor confirms the phone (`flask devices confirm`).
+    `commit=False`: the push's ledger commit carries it."""
     device.app_state, device.app_state_at = state, utcnow()
     resets = state.get("pin_resets")
     if isinstance(resets, int) and resets > device.pin_resets:
         device.pin_resets = resets
         audit.record("device.pin_reset", actor=device.id, actor_kind="device", target=device.id,
                      detail={"pin_resets": resets, "confirmed": device.pin_resets_confirmed}, commit=False)
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def confirm(device_id):
@@ -203,7 +224,6 @@ def _prune_nonces(now):
     if random.random() < 0.02:
         cutoff = now - timedelta(seconds=2 * current_app.config["CLOCK_WINDOW"])
         db.session.execute(delete(RequestNonce).where(RequestNonce.seen_at < cutoff))
-        db.session.commit()
 
 
 def fleet():

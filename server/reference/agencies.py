@@ -14,6 +14,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from flask import g, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -54,6 +55,8 @@ def load(path=AGENCIES_FILE):
         successor = existing[retired["successor"]] if retired and retired["successor"] else None
         agency.successor_id = successor.id if successor else None
     db.session.commit()
+    if has_app_context():
+        g.pop("agency_successors", None)  # what this context read before is stale now
     publish(["agencies"])
     return added, updated
 
@@ -72,7 +75,17 @@ def _check_retirements(rows, existing):
 def current_code(code):
     """The code of the agency doing the work of `code` now: itself unless retired, else the
     end of its chain of successors."""
-    successor = aliased(Agency)
-    successors = dict(db.session.execute(
-        select(Agency.code, successor.code).join(successor, Agency.successor_id == successor.id)).all())
-    return catalog.latest(code, successors.get)
+    return catalog.latest(code, _successors().get)
+
+
+def _successors():
+    """{retired code: successor code}, read once per request (or app context): a push
+    names agencies in every record, and the table changes only with `agencies load`."""
+    cached = g.get("agency_successors") if has_app_context() else None
+    if cached is None:
+        successor = aliased(Agency)
+        cached = dict(db.session.execute(
+            select(Agency.code, successor.code).join(successor, Agency.successor_id == successor.id)).all())
+        if has_app_context():
+            g.agency_successors = cached
+    return cached

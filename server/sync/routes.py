@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from .. import crypto
 from ..devices import service as devices
 from ..errors import ApiError
+from ..extensions import db
 from ..i18n import LOCALES
 from ..keys import service as keys
 from ..reference import publish
@@ -35,7 +36,14 @@ def device_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         g.device, g.clock_offset_ms = devices.authenticate(request)
-        return view(*args, **kwargs)
+        device_id, offset = g.device.id, g.clock_offset_ms
+        try:
+            answer = view(*args, **kwargs)
+        except BaseException:
+            devices.keep_nonce(device_id, request.headers[devices.H_NONCE], offset)
+            raise
+        db.session.commit()  # the nonce and last contact, if the view committed nothing after them
+        return answer
 
     return wrapper
 
@@ -95,12 +103,12 @@ def push(args):
     if len(args["records"]) > current_app.config["MAX_BATCH_RECORDS"]:
         raise ApiError("batch_too_large", max_records=current_app.config["MAX_BATCH_RECORDS"])
     raw = request.get_json()["records"]  # verbatim, so quarantine keeps exactly what came
+    if args.get("app") and g.device.active:
+        devices.note_app_state(g.device, args["app"], commit=False)  # committed with the ledger rows
     result = intake.receive(g.device, raw, g.clock_offset_ms)
     receipts, log = intake.answer(result.receipts, args.get("log"))
     if result.revoked:
         raise ApiError("device_revoked", receipts=receipts, log=log)
-    if args.get("app"):
-        devices.note_app_state(g.device, args["app"])
     return {"receipts": receipts, "missing": intake.missing_seqs(g.device.id), "server_time": intake.server_time_ms(),
             "log": log}
 
