@@ -360,6 +360,9 @@ def submit(page, ui):
 
 
 def discard(page, ui):
-    """Discard the open form, and confirm."""
+    """Discard the open form, and confirm; back on the screen the form was opened from
+    (the way back is a history navigation: a language switch before it lands would redraw
+    the form instead)."""
     page.get_by_role("button", name=ui("Discard"), exact=True).click()
     page.get_by_role("alertdialog").get_by_role("button", name=ui("Discard"), exact=True).click()
+    page.get_by_text(ui("The record was discarded.")).wait_for()

@@ -166,6 +166,9 @@ def test_a_restore_from_a_dump_is_not_an_attack(station, phone, tmp_path):
         record(page, officer)
     other.seal({**SEIZURE, "narrative": "[DEMO] after the dump"})
     other.sync()
+    # The phone learns of the other phone's row at its next sync: now, not in five minutes
+    # (its own last sync may have ended just before that row was pushed).
+    page.get_by_role("button", name=ui("Sync now")).first.click()
     wait_for(lambda: phone.row_counts()["outbox"] == 0 and held_size(phone) == 6)
 
     station.stop()  # the disaster, and the restore of the dump
