@@ -39,7 +39,7 @@ def device_required(view):
         device_id, offset = g.device.id, g.clock_offset_ms
         try:
             answer = view(*args, **kwargs)
-        except BaseException:
+        except Exception:
             devices.keep_nonce(device_id, request.headers[devices.H_NONCE], offset)
             raise
         db.session.commit()  # the nonce and last contact, if the view committed nothing after them
