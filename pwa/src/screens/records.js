@@ -2,25 +2,24 @@
 import { el, renderForm } from "../forms.js";
 import { formatDateTime, t, ts } from "../i18n.js";
 import * as outbox from "../outbox.js";
+import { fold } from "../search.js";
 import { COPY_DAYS, copies, meta, reference } from "../store.js";
 import { STATE_LABELS, back, formTitles, go, live, show, state } from "./common.js";
 import { formContext, newCorrection } from "./form.js";
 import { recordList, recordsWithSummaries } from "./home.js";
 
-// Searching ignores case and accents: "vay te te" finds "vảy tê tê", "MONG CAI" finds "Móng Cái".
-const folded = (text) => text.normalize("NFD").replace(/\p{M}+/gu, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
 
 export async function recordsScreen() {
   const titleOf = formTitles(await reference.all(state.db, "forms"));
   const labels = STATE_LABELS();
   let query = "";
   const search = el("input", { id: "record-search", type: "search", autocomplete: "off", oninput: () => {
-    query = folded(search.value.trim());
+    query = fold(search.value); // as species are searched: "tram kiem soat" finds "Trạm kiểm soát"
     list.refresh();
   } });
   const list = live(async () => {
     const [all, status] = await Promise.all([recordsWithSummaries(), meta.get(state.db, "sync")]);
-    const shown = query ? all.filter((record) => folded([titleOf(record.form), record.summary, labels[record.state],
+    const shown = query ? all.filter((record) => fold([titleOf(record.form), record.summary, labels[record.state],
       formatDateTime(record.sealed_at), record.message ?? ""].join(" ")).includes(query)) : all;
     return [
       el("p", { class: "muted" }, t("Last sync: {time}", { time: formatDateTime(status?.last_success) })),
