@@ -231,9 +231,11 @@ def test_evidence_verifies_with_nothing_but_the_server_public_key(app, device, t
         key = crypto.b64e(keys.signing_key().public_key)
         fingerprint = crypto.fingerprint(keys.signing_key().public_key)
     tool = [sys.executable, str(ROOT / "tools" / "verify_evidence.py")]
-    ok = subprocess.run([*tool, str(out), "--key", key], capture_output=True, text=True)
+    # Written with "=": a base64url key or fingerprint may begin with "-", which argparse
+    # would otherwise read as an option (one key in 64).
+    ok = subprocess.run([*tool, str(out), f"--key={key}"], capture_output=True, text=True)
     assert ok.returncode == 0 and "verified: 3 record(s)" in ok.stdout, ok.stdout + ok.stderr
-    assert subprocess.run([*tool, str(out), "--fingerprint", fingerprint], capture_output=True).returncode == 0
+    assert subprocess.run([*tool, str(out), f"--fingerprint={fingerprint}"], capture_output=True).returncode == 0
 
     other_key = crypto.b64e(crypto.public_raw(crypto.generate_key()))
     assert subprocess.run([*tool, str(out), "--key", other_key], capture_output=True).returncode == 1

@@ -4,8 +4,8 @@ the server's public signing key, as a court's expert would: no Wildledger code, 
 no network. Needs Python 3.11 and the `cryptography` package; implements PROTOCOL.md §6 and
 §9 (RFC 9162 inclusion proofs) on its own.
 
-    python3 tools/verify_evidence.py EVIDENCE.json --key <server signing key, base64url>
-    python3 tools/verify_evidence.py EVIDENCE.json --fingerprint <its SHA-256 fingerprint>
+    python3 tools/verify_evidence.py EVIDENCE.json --key=<server signing key, base64url>
+    python3 tools/verify_evidence.py EVIDENCE.json --fingerprint=<its SHA-256 fingerprint>
 
 Exit status 0 and "verified" when every check holds; 1 and the first failure otherwise.
 """
