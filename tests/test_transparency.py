@@ -238,7 +238,7 @@ def test_evidence_verifies_with_nothing_but_the_server_public_key(app, device, t
     assert subprocess.run([*tool, str(out), f"--fingerprint={fingerprint}"], capture_output=True).returncode == 0
 
     other_key = crypto.b64e(crypto.public_raw(crypto.generate_key()))
-    assert subprocess.run([*tool, str(out), "--key", other_key], capture_output=True).returncode == 1
+    assert subprocess.run([*tool, str(out), f"--key={other_key}"], capture_output=True).returncode == 1
     for edit in (lambda b: b["records"][1].update(document=crypto.b64e(b'{"form":"seizure"}')),
                  lambda b: b["records"][0]["leaf"].update(received_at_us=b["records"][0]["leaf"]["received_at_us"] + 1),
                  lambda b: b["head"].update(size=b["head"]["size"] + 1),
@@ -246,7 +246,7 @@ def test_evidence_verifies_with_nothing_but_the_server_public_key(app, device, t
         forged = json.loads(out.read_text())
         edit(forged)
         (tmp_path / "forged.json").write_text(json.dumps(forged))
-        refused = subprocess.run([*tool, str(tmp_path / "forged.json"), "--key", key], capture_output=True, text=True)
+        refused = subprocess.run([*tool, str(tmp_path / "forged.json"), f"--key={key}"], capture_output=True, text=True)
         assert refused.returncode == 1 and "NOT verified" in refused.stdout
 
 
