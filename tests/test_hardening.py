@@ -91,15 +91,14 @@ def test_a_database_error_while_filing_keeps_content_out_of_logs_and_the_quarant
     """A filing bug the checks do not foresee: the record waits in quarantine as
     intake_error, and neither the log line nor the stored detail carries SQL parameters."""
     marker = f"marker-{uuid.uuid4().hex}"
-    file_record = intake.file_record
+    insert_all = intake.insert_all
 
-    def failing(**arguments):
-        record = file_record(**arguments)
+    def failing(filings):
+        insert_all(filings)
         db.session.execute(text("INSERT INTO no_such_table (content) VALUES (:content)"),
-                           {"content": arguments["data"]["narrative"]})
-        return record
+                           {"content": filings[0].detail["narrative"]})
 
-    monkeypatch.setattr(intake, "file_record", failing)
+    monkeypatch.setattr(intake, "insert_all", failing)
     device.seal({**SEIZURE, "narrative": f"Narrative {marker}"})
     with caplog.at_level(logging.DEBUG):
         [receipt] = device.sync()
@@ -125,16 +124,6 @@ def test_a_value_its_column_cannot_hold_is_quarantined_with_the_column(app, devi
     assert _records(app) == {}
 
 
-class _Row:
-    """A stand-in for a new ORM row: a table of typed columns, values in __dict__."""
-
-    def __init__(self, column_type, value):
-        from sqlalchemy import Column, MetaData, Table
-
-        self.__table__ = Table("t", MetaData(), Column("c", column_type))
-        self.__dict__["c"] = value
-
-
 @pytest.mark.parametrize("column_type, value, fits", [
     (String(3), "abc", True), (String(3), "abcd", False), (String(3), "ລາວ", True),
     (Numeric(9, 6), Decimal("999.999999"), True), (Numeric(9, 6), Decimal("1000"), False),
@@ -143,7 +132,9 @@ class _Row:
     (Integer(), -(2**31), True),
 ])
 def test_column_limits(column_type, value, fits):
-    assert (limits.misfit(_Row(column_type, value)) is None) == fits
+    from sqlalchemy import Column, MetaData, Table
+
+    assert (limits.misfit(Table("t", MetaData(), Column("c", column_type)), {"c": value}) is None) == fits
 
 
 # -- corrections -------------------------------------------------------------------------------

@@ -171,21 +171,22 @@ def test_a_retired_agency_is_accepted_at_intake_and_filed_under_its_successor(ap
 
 
 @pytest.fixture
-def transport_mode_retired(monkeypatch):
-    """transport_mode as it would be if 'road' had been retired in favour of 'other'."""
-    lists = catalog.code_lists()
-    body = lists["transport_mode"]
-    items = [dict(item, retired={"on": "2026-12-01", "successor": "other"}) if item["key"] == "road" else item
-             for item in body["items"]]
-    changed = {**lists, "transport_mode": {**body, "items": items}}
-    caches = (catalog.code_lists, catalog.code_keys, catalog._successors)
-    for cached in caches[1:]:
-        cached.cache_clear()
-    monkeypatch.setattr(catalog, "code_lists", lambda: changed)
-    yield changed
+def transport_mode_retired(app, monkeypatch, tmp_path):
+    """transport_mode as it would be if 'road' had been retired in favour of 'other': the
+    files changed under a running server and published, as an operator would."""
+    shutil.copytree(catalog.DATA, tmp_path / "data")
+    path = tmp_path / "data" / "codes" / "transport_mode.json"
+    body = json.loads(path.read_text(encoding="utf-8"))
+    body["items"] = [dict(item, retired={"on": "2026-12-01", "successor": "other"}) if item["key"] == "road" else item
+                     for item in body["items"]]
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        catalog.code_lists()  # this worker has read the lists before they changed
+        monkeypatch.setattr(catalog, "DATA", tmp_path / "data")
+        assert publish.publish(["codes"])["codes"] >= 1
+    yield catalog.code_lists()
     monkeypatch.undo()
-    for cached in caches:
-        cached.cache_clear()
+    catalog.forget()
 
 
 def test_a_retired_code_is_accepted_at_intake_and_filed_under_its_successor(app, device, transport_mode_retired):
@@ -211,7 +212,7 @@ def test_phones_receive_retired_agencies_with_their_successor(app, device):
         assert len(local) == db.session.scalar(select(func.count()).select_from(Agency))
 
 
-def test_phones_receive_retired_codes_and_a_code_is_never_dropped(app, device, transport_mode_retired, monkeypatch):
+def test_phones_receive_retired_codes_and_a_code_is_never_dropped(app, device, transport_mode_retired):
     with app.app_context():
         publish.publish(["codes"])
     device.pull("codes")
@@ -220,9 +221,8 @@ def test_phones_receive_retired_codes_and_a_code_is_never_dropped(app, device, t
     assert road["retired"] == {"on": "2026-12-01", "successor": "other"}
 
     body = transport_mode_retired["transport_mode"]
-    dropped = {**transport_mode_retired,
-               "transport_mode": {**body, "items": [i for i in body["items"] if i["key"] != "road"]}}
-    monkeypatch.setattr(catalog, "code_lists", lambda: dropped)
+    (catalog.DATA / "codes" / "transport_mode.json").write_text(json.dumps(
+        {**body, "items": [i for i in body["items"] if i["key"] != "road"]}), encoding="utf-8")
     with app.app_context():
         with pytest.raises(ValueError, match=r"transport_mode no longer has \['road'\]"):
             publish.publish(["codes"])

@@ -14,13 +14,12 @@ import json
 from datetime import date
 from pathlib import Path
 
-from flask import g, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from ..access.models import Agency
 from ..extensions import db
 from . import catalog
+from .current import current
 from .publish import publish
 
 AGENCIES_FILE = Path(__file__).with_name("agencies.json")
@@ -55,8 +54,6 @@ def load(path=AGENCIES_FILE):
         successor = existing[retired["successor"]] if retired and retired["successor"] else None
         agency.successor_id = successor.id if successor else None
     db.session.commit()
-    if has_app_context():
-        g.pop("agency_successors", None)  # what this context read before is stale now
     publish(["agencies"])
     return added, updated
 
@@ -79,13 +76,4 @@ def current_code(code):
 
 
 def _successors():
-    """{retired code: successor code}, read once per request (or app context): a push
-    names agencies in every record, and the table changes only with `agencies load`."""
-    cached = g.get("agency_successors") if has_app_context() else None
-    if cached is None:
-        successor = aliased(Agency)
-        cached = dict(db.session.execute(
-            select(Agency.code, successor.code).join(successor, Agency.successor_id == successor.id)).all())
-        if has_app_context():
-            g.agency_successors = cached
-    return cached
+    return current().agency_successors

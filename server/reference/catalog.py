@@ -92,3 +92,12 @@ def place_aliases():
     return {alias["iso_3166_2"]: place["key"]
             for place in collection_file("places")["items"]
             for alias in place.get("aliases", ())}
+
+
+_READ_ONCE = (code_lists, collection_file, code_keys, _successors, collection_keys, place_aliases)
+
+
+def forget():
+    """Read the files again at next use: a newer version of them was published."""
+    for cached in _READ_ONCE:
+        cached.cache_clear()

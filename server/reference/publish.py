@@ -16,6 +16,7 @@ from ..extensions import db
 from ..forms.definition import published_definitions
 from ..i18n import LOCALES, read_catalog
 from . import catalog
+from .current import forget
 from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem, new_history
 
 ABOUT = "_about"  # the item holding a collection's source note
@@ -110,7 +111,8 @@ def _collection(name):
 
 
 def publish(names=None):
-    """Bring collections up to date with their sources. Returns {name: changes}."""
+    """Bring collections up to date with their sources, as they are now. Returns {name: changes}."""
+    catalog.forget()
     head = _lock_head()
     changes = {}
     for name in names or SOURCES:
@@ -136,6 +138,7 @@ def publish(names=None):
                 changed += 1
         changes[name] = changed
     db.session.commit()
+    forget()
     return changes
 
 
@@ -157,6 +160,7 @@ def new_history_now():
     head = _lock_head()
     head.history = new_history()
     db.session.commit()
+    forget()
     return head.history
 
 

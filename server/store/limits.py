@@ -7,32 +7,51 @@ content was in the SQL parameters. They are refused here, with the column's name
 record is quarantined with a code (value_out_of_range) instead of staying an intake_error.
 """
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String
 
 _INT_BITS = {SmallInteger: 15, Integer: 31, BigInteger: 63}
 
 
-def _problem(column, value):
-    kind = column.type
-    if isinstance(kind, String) and kind.length is not None and isinstance(value, str):
-        return len(value) > kind.length
-    if isinstance(kind, Numeric) and not isinstance(kind, Integer) and kind.precision is not None:
+def _string_fits(length):
+    return lambda value: not isinstance(value, str) or len(value) <= length
+
+
+def _numeric_fits(precision, scale):
+    def fits(value):
         number = value if isinstance(value, Decimal) else Decimal(str(value))
-        sign, digits, exponent = number.as_tuple()
-        decimals = max(0, -exponent)
-        whole = max(0, len(digits) + exponent)
-        return decimals > (kind.scale or 0) or whole > kind.precision - (kind.scale or 0)
-    for integer, bits in _INT_BITS.items():
-        if type(kind) is integer and isinstance(value, int):
-            return not -(2**bits) <= value < 2**bits
-    return False
+        _sign, digits, exponent = number.as_tuple()
+        return max(0, -exponent) <= scale and max(0, len(digits) + exponent) <= precision - scale
+    return fits
 
 
-def misfit(obj):
-    """'table.column' of the first value of this new row that its column cannot hold, or None."""
-    for column in obj.__table__.columns:
-        value = obj.__dict__.get(column.key)
-        if value is not None and _problem(column, value):
-            return f"{obj.__table__.name}.{column.key}"
+def _integer_fits(bits):
+    return lambda value: not isinstance(value, int) or -(2**bits) <= value < 2**bits
+
+
+def _fits(kind):
+    """A check of what a column of this type holds, or None when it holds anything given."""
+    if isinstance(kind, String) and kind.length is not None:
+        return _string_fits(kind.length)
+    if isinstance(kind, Numeric) and not isinstance(kind, Integer) and kind.precision is not None:
+        return _numeric_fits(kind.precision, kind.scale or 0)
+    bits = _INT_BITS.get(type(kind))
+    return _integer_fits(bits) if bits else None
+
+
+@cache
+def _checks(table):
+    """(column key, 'table.column', check) of every column with a limit: built once a table."""
+    return tuple((column.key, f"{table.name}.{column.key}", check) for column in table.columns
+                 if (check := _fits(column.type)) is not None)
+
+
+def misfit(table, row):
+    """'table.column' of the first value of this new row (column key → value) that its
+    column cannot hold, or None."""
+    for key, name, fits in _checks(table):
+        value = row.get(key)
+        if value is not None and not fits(value):
+            return name
     return None

@@ -25,9 +25,8 @@ from ..errors import ApiError, message
 from ..extensions import db
 from ..forms.schema import current_codes, schema_for
 from ..keys import service as keys
-from ..store import limits
 from ..store.models import Record
-from ..store.service import file_record
+from ..store.service import insert_all, plan_record
 from . import ledger
 from .models import LedgerEntry, Quarantine
 from .schemas import DocumentSchema, HeaderSchema
@@ -169,16 +168,15 @@ def receive(device, raw_envelopes, clock_offset_ms):
         # Crash tests (the PWA's, and test_failpoints) kill the process here: the rows are
         # in the ledger, not filed, and the phone never hears an answer.
         failpoints.hit("intake.after_ledger_commit")
-        # One query instead of one per row: refresh the rows the commit expired (and lock
-        # them until they are filed, so a resend racing this request does not file them
-        # too: see _duplicates), and learn the digests their `prev` fields must match.
-        db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(appended_idx)).with_for_update()).all()
+        # Lock the rows until they are filed, so a resend racing this request does not file
+        # them too (see _duplicates); and learn the digests their `prev` fields must match.
+        if db.session.get_bind().dialect.name != "sqlite":  # one writer at a time there
+            db.session.execute(select(LedgerEntry.idx).where(LedgerEntry.idx.in_(appended_idx)).with_for_update())
         seqs = [envelope.header["seq"] for envelope, _ in appended]
         previous = dict(db.session.execute(
             select(LedgerEntry.seq, LedgerEntry.env_sha256).filter_by(device_id=device.id)
             .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)), LedgerEntry.status != "conflict")).all())
-    for envelope, entry in appended:
-        receipts.append(file_entry(entry, device, envelope, previous=previous))
+    receipts.extend(_file([(entry, envelope) for envelope, entry in appended], device, previous))
     receipts.extend(_duplicates(device, duplicates, set(appended_idx)))
     db.session.commit()
     return Intake(sorted(receipts, key=lambda receipt: receipt.i), revoked=not device.active)
@@ -230,16 +228,16 @@ def _duplicates(device, duplicates, appended_idx):
         .where(~exists().where(Quarantine.ledger_idx == LedgerEntry.idx, Quarantine.status == "held"))
         .with_for_update(skip_locked=True))
     } if earlier else {}
-    receipts = []
+    receipts, to_file = [], []
     for envelope, idx in duplicates:
         entry = unfiled.pop(idx, None)  # a rid sent twice in the batch is filed once
         if entry is not None:
             log.info("filing ledger row %s, left unfiled by an interrupted intake", idx)
-            receipts.append(file_entry(entry, device, envelope))
+            to_file.append((entry, envelope))
         else:
             receipts.append(Receipt(envelope.position, envelope.rid, "duplicate",
                                     env_sha256=crypto.b64e(envelope.digest), log_index=idx))
-    return receipts
+    return receipts + _file(to_file, device)
 
 
 def _append(head, device, envelope, received_at, clock_offset_ms, status="received"):
@@ -266,7 +264,9 @@ def _flags(device, entry, header, device_time, previous=None):
     return flags
 
 
-def _open_and_file(entry, device, envelope, previous):
+def _plan(entry, device, envelope, previous):
+    """Open, validate and plan one ledger row's store rows (a Filing): nothing reaches the
+    database before every value is checked. Raises Refusal."""
     header = envelope.header
     private_key = keys.intake_private_key(header["kid"])
     if private_key is None:
@@ -291,22 +291,19 @@ def _open_and_file(entry, device, envelope, previous):
     # A retired agency or code (sealed before its retirement reached the phone) is filed
     # under its successor and flagged; the record's content keeps it as sealed.
     data, retired = current_codes(loaded["form"], loaded["version"], data)
-    with db.session.no_autoflush:  # nothing reaches the database before every value is checked
-        record = file_record(entry=entry, device=device, header=header, document=document, data=data,
-                             supersedes=supersedes, pin_resets=loaded.get("pin_resets"))
-        record.flags = _flags(device, entry, header, record.device_time, previous)
-        if supersedes and not known:
-            record.flags.append("supersedes_unknown")
-        if retired:
-            record.flags.append("retired_code")
-        if (loaded.get("pin_resets") or 0) > device.pin_resets_confirmed:
-            record.flags.append("pin_reset")
-        for row in db.session.new:
-            column = limits.misfit(row)
-            if column:
-                raise Refusal("value_out_of_range", column)
-    db.session.flush()
-    return record
+    filing = plan_record(entry=entry, device=device, header=header, document=document, data=data,
+                         supersedes=supersedes, pin_resets=loaded.get("pin_resets"))
+    flags = filing.record["flags"] = _flags(device, entry, header, filing.record["device_time"], previous)
+    if supersedes and not known:
+        flags.append("supersedes_unknown")
+    if retired:
+        flags.append("retired_code")
+    if (loaded.get("pin_resets") or 0) > device.pin_resets_confirmed:
+        flags.append("pin_reset")
+    column = filing.misfit()
+    if column:
+        raise Refusal("value_out_of_range", column)
+    return filing
 
 
 def _supersedes(device, rid):
@@ -326,30 +323,68 @@ def _supersedes(device, rid):
     return True
 
 
-def file_entry(entry, device, envelope=None, previous=None):
-    """Open and file one ledger row, inside a savepoint; quarantine it on failure.
-    `previous` ({seq: env_sha256} around this row) is given by intake for rows it has just
-    appended, which no quarantine can hold yet."""
+def file_entry(entry, device, envelope=None):
+    """Open and file one ledger row; quarantine it on failure."""
     if envelope is None:
         envelope = Envelope(0, {"h": crypto.b64e(entry.header), "ct": crypto.b64e(entry.ct),
                                 "sig": crypto.b64e(entry.sig)})
         _decode(envelope)
-    try:
-        with db.session.begin_nested():
-            _open_and_file(entry, device, envelope, previous)
-    except Refusal as refusal:
-        return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
-    except Exception as error:  # a bug must not lose the record: it waits for replay
-        if isinstance(error, IntegrityError) and _filed(entry):
-            # Another request filed this row meanwhile (a phone's resend healing the row while
-            # the request that appended it was still filing it, or a replay): it is stored once.
-            return Receipt(envelope.position, entry.rid, "duplicate", env_sha256=crypto.b64e(entry.env_sha256),
-                           log_index=entry.idx)
-        log.exception("intake failed for ledger row %s", entry.idx)
-        return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
-    held = None if previous is not None else db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
-    if held is not None:
-        held.status, held.released_at = "released", utcnow()
+    [receipt] = _file([(entry, envelope)], device)
+    return receipt
+
+
+def _file(rows, device, previous=None):
+    """Receipts for ledger rows [(entry, envelope)] of one device, filed as one batch: every
+    row is opened and checked first (a refusal quarantines that row alone), then the rows of
+    all that passed go in together. Should that fail, they are filed one by one, so the
+    row that fails is quarantined alone and the others are stored. `previous` ({seq:
+    env_sha256} around the rows) is given by intake for rows it has just appended, which
+    no quarantine can hold yet."""
+    receipts, planned = [], []
+    for entry, envelope in rows:
+        try:
+            planned.append((entry, envelope, _plan(entry, device, envelope, previous)))
+        except Refusal as refusal:
+            receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail, entry))
+        except Exception as error:  # a bug must not lose the record: it waits for replay
+            receipts.append(_filing_failed(device, entry, envelope, error))
+    if len(planned) > 1:
+        try:
+            with db.session.begin_nested():
+                insert_all([filing for _, _, filing in planned])
+        except Exception as error:
+            log.warning("filing %d ledger rows together failed (%s): filing them one by one",
+                        len(planned), type(error).__name__)
+        else:
+            return receipts + [_accepted(entry, envelope, previous) for entry, envelope, _ in planned]
+    for entry, envelope, filing in planned:
+        try:
+            with db.session.begin_nested():
+                insert_all([filing])
+        except Exception as error:
+            if isinstance(error, IntegrityError) and _filed(entry):
+                # Another request filed this row meanwhile (a phone's resend healing the row
+                # while the request that appended it was still filing it, or a replay): it
+                # is stored once.
+                receipts.append(Receipt(envelope.position, entry.rid, "duplicate",
+                                        env_sha256=crypto.b64e(entry.env_sha256), log_index=entry.idx))
+            else:
+                receipts.append(_filing_failed(device, entry, envelope, error))
+        else:
+            receipts.append(_accepted(entry, envelope, previous))
+    return receipts
+
+
+def _filing_failed(device, entry, envelope, error):
+    log.exception("intake failed for ledger row %s", entry.idx, exc_info=error)
+    return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
+
+
+def _accepted(entry, envelope, previous):
+    if previous is None:
+        held = db.session.scalar(select(Quarantine).filter_by(ledger_idx=entry.idx, status="held"))
+        if held is not None:
+            held.status, held.released_at = "released", utcnow()
     return Receipt(envelope.position, entry.rid, "accepted", env_sha256=crypto.b64e(entry.env_sha256),
                    log_index=entry.idx)
 

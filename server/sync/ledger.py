@@ -19,7 +19,8 @@ import uuid
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import event, func, insert, select, tuple_
+from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..dbtypes import micros
@@ -81,17 +82,40 @@ def find_envelope(rid, env_sha256):
     return db.session.scalar(select(LedgerEntry).filter_by(rid=rid, env_sha256=env_sha256))
 
 
+_PENDING = "ledger_appends"  # session.info key: (rows, nodes) appended, not yet written
+
+
 def append(head, *, status="received", **columns):
-    """A new row at the end of the log, its leaf and every perfect subtree it completes."""
+    """A new row at the end of the log, its leaf and every perfect subtree it completes.
+    The row and its nodes are written with the session's next flush, in one multi-row
+    INSERT per table for all appends since the last (the unit of work would cost more
+    than the hashing); the entry returned is not in the session, and holds every column."""
     if status not in STATUSES:
         raise ValueError(status)
     frontier = merkle.Frontier.from_bytes(head.size, head.frontier or b"")  # a few dozen hashes at most
     entry = LedgerEntry(idx=head.size + 1, status=status, **columns)
-    db.session.add(entry)
-    for level, index, value in frontier.append(merkle.leaf_hash(leaf_input(entry))):
-        db.session.add(LedgerNode(level=level, idx=index, hash=value))
+    rows, nodes = db.session.info.setdefault(_PENDING, ([], []))
+    rows.append({column.key: getattr(entry, column.key) for column in LedgerEntry.__table__.columns})
+    nodes.extend({"level": level, "idx": index, "hash": value}
+                 for level, index, value in frontier.append(merkle.leaf_hash(leaf_input(entry))))
     head.size, head.root, head.frontier = frontier.size, frontier.root(), frontier.to_bytes()
     return entry
+
+
+@event.listens_for(Session, "before_flush")
+def _write_appends(session, _flush_context, _instances):
+    # The head an append moved is dirty, so every flush after an append comes here, and
+    # before any row the flush writes (a quarantine row naming the entry, say).
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        rows, nodes = pending
+        session.execute(insert(LedgerEntry.__table__), rows)
+        session.execute(insert(LedgerNode.__table__), nodes)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_appends(session, _previous_transaction):
+    session.info.pop(_PENDING, None)
 
 
 def leaf_matches(entry):
