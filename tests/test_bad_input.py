@@ -154,6 +154,10 @@ def test_invalid_item_values(app, device, change):
     {"estimated_value": {"amount": "100"}}, {"estimated_value": {"amount": "100", "currency": "XYZ"}},
     {"source_grade": {"reliability": "G", "credibility": "2"}},
     {"suspects": [{"name": "B", "phone": "call me"}]}, {"vehicles": [{"registration": ""}]},
+    # Control characters where a value is looked up, and where a pattern's $ would pass a
+    # final line break.
+    {"agency": "VN-HQ-QN\x00"}, {"place": {**SEIZURE["place"], "crossing": "VN-CN:mong-cai--dongxing\x00"}},
+    {"suspects": [{"name": "C", "phone": "0399 000 123\n"}]},
 ])
 def test_invalid_field_values(app, device, change):
     device.seal({**SEIZURE, **change})

@@ -62,7 +62,7 @@ def test_when_the_batch_fails_each_record_is_filed_alone(app, device, monkeypatc
     monkeypatch.setattr(intake, "insert_all", failing_for_the_bad_one)
     rids = [device.seal({**SEIZURE, "narrative": narrative}) for narrative in ("good 1", "bad", "good 2")]
     receipts = device.sync()
-    assert attempts == [3, 1, 1, 1]
+    assert attempts == [3, 1, 1, 1]  # together, then one at a time
     assert [(r["rid"], r["status"], r["code"]) for r in receipts] == [
         (rids[0], "accepted", None), (rids[1], "quarantined", "intake_error"), (rids[2], "accepted", None)]
     with app.app_context():

@@ -106,9 +106,11 @@ def seizure_next_published(monkeypatch, tmp_path):
     monkeypatch.setattr(definition, "PUBLISHED", published)
     monkeypatch.setitem(declarations.FORMS, ("seizure", 3), SEIZURE_NEXT)
     schema.schema_for.cache_clear()
+    schema.validator_for.cache_clear()
     assert definition.publish() == [published / "seizure.v3.json"]
     yield
     schema.schema_for.cache_clear()
+    schema.validator_for.cache_clear()
 
 
 def test_an_older_record_sealed_offline_still_validates_after_the_next_version_is_published(app, device, request):

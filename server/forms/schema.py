@@ -1,8 +1,9 @@
-"""Marshmallow schemas generated from form declarations: what intake validates against."""
+"""Marshmallow schemas generated from form declarations: the reference definition of what
+intake accepts. `validator_for` gives the same rules compiled to plain Python for intake
+(compiled.py), held to exactly these schemas by tests/test_compiled_validator.py."""
 import re
 from functools import cache
 
-from flask import g, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..errors import ApiError
@@ -13,7 +14,7 @@ from .declarations import FORMS
 # text cannot hold NUL at all: refuse them as invalid values, with a code.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Phones are typed as seen on an ID card or a parcel: local or international, spaced.
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{2,30}$")
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{2,30}\Z")  # \Z: $ would let a final line break through
 
 
 def _printable(value):
@@ -31,17 +32,18 @@ def _one_of(keys_of, name):
 def _agency_exists(code):
     from ..access.models import Agency
     from ..extensions import db
+    from ..reference.current import current
 
     # A retired agency exists too, and so does a retired code-list key (_one_of): a record
     # sealed offline before the retirement, or on a phone that has not pulled it yet, is
     # valid. current_codes() files it under the successor.
-    # Known codes are remembered for the request: a batch names the same agency often.
-    known = g.setdefault("known_agency_codes", set()) if has_app_context() else set()
-    if code in known:
+    # An agency is never deleted, so only a code added since the last publish is looked up.
+    # A code with control characters is refused by _printable, and PostgreSQL cannot even
+    # be asked about one holding NUL.
+    if _CONTROL.search(code):
         return
-    if db.session.query(Agency.id).filter_by(code=code).first() is None:
+    if code not in current().agency_codes and db.session.query(Agency.id).filter_by(code=code).first() is None:
         raise ValidationError("Unknown agency code.")
-    known.add(code)
 
 
 def _known_place(key):
@@ -80,12 +82,31 @@ def _field(declared):
         if declared.type == "integer":
             return fields.Integer(strict=True, validate=bounds, **options)
         return fields.Decimal(allow_nan=False, validate=bounds, **options)
+    return fields.String(validate=string_checks(declared), **options)
+
+
+def string_checks(declared):
+    """The checks a string value of `declared` passes once it is known to be a string,
+    shared with the compiled validator (compiled.py), which must call the same ones."""
     checks = [_printable, *_STRING_CHECKS[declared.type](declared)]
     if declared.max_length:
         checks.append(validate.Length(max=declared.max_length))
     if declared.required:
         checks.append(validate.Length(min=1))
-    return fields.String(validate=checks, **options)
+    return checks
+
+
+def unmet_conditions(conditional, data):
+    """{name: [message]} for each field of `conditional` that `data` (as loaded, free of
+    field errors) lacks although its `required_when` sibling asks for it."""
+    errors = {}
+    for declared in conditional:
+        sibling, expected = declared.required_when
+        present = data.get(sibling) not in (None, "")
+        triggered = present if expected is None else data.get(sibling) == expected
+        if triggered and data.get(declared.name) in (None, ""):
+            errors[declared.name] = ["Missing data for required field."]
+    return errors
 
 
 def _conditions(declared_fields):
@@ -95,14 +116,7 @@ def _conditions(declared_fields):
 
     @validates_schema
     def required_when(self, data, **kwargs):
-        errors = {}
-        for declared in conditional:
-            sibling, expected = declared.required_when
-            present = data.get(sibling) not in (None, "")
-            triggered = present if expected is None else data.get(sibling) == expected
-            if triggered and data.get(declared.name) in (None, ""):
-                errors[declared.name] = ["Missing data for required field."]
-        if errors:
+        if errors := unmet_conditions(conditional, data):
             raise ValidationError(errors)
 
     return {"_required_when": required_when}
@@ -151,13 +165,27 @@ def current_codes(form_id, version, data):
     return current(FORMS[(form_id, version)].fields, data), bool(retired)
 
 
-@cache
-def schema_for(form_id, version):
+def _declared(form_id, version):
     form = FORMS.get((form_id, version))
     if form is None:
         known = {f for f, _ in FORMS}
         raise ApiError("unknown_form_version" if form_id in known else "unknown_form")
-    return build_schema(form)
+    return form
+
+
+@cache
+def schema_for(form_id, version):
+    return build_schema(_declared(form_id, version))
+
+
+@cache
+def validator_for(form_id, version):
+    """What intake validates with: the same rules as `schema_for`, compiled to plain Python."""
+    # compiled.py builds on this module's checks, so it can only be imported once this
+    # module is.
+    from .compiled import compile_form
+
+    return compile_form(_declared(form_id, version))
 
 
 def build_schema(form):

@@ -23,7 +23,7 @@ from ..dbtypes import utcnow
 from ..devices.models import Device
 from ..errors import ApiError, message
 from ..extensions import db
-from ..forms.schema import current_codes, schema_for
+from ..forms.schema import current_codes, validator_for
 from ..keys import service as keys
 from ..store.models import Record
 from ..store.service import insert_all, plan_record
@@ -281,7 +281,7 @@ def _plan(entry, device, envelope, previous):
     except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, TypeError) as error:
         raise Refusal("malformed_envelope", str(error)[:500]) from error
     try:
-        data = schema_for(loaded["form"], loaded["version"]).load(loaded["fields_"])
+        data = validator_for(loaded["form"], loaded["version"]).load(loaded["fields_"])
     except ApiError as error:
         raise Refusal(error.problem.code, f"{loaded['form']} v{loaded['version']}") from error
     except ValidationError as error:
@@ -334,48 +334,51 @@ def file_entry(entry, device, envelope=None):
 
 
 def _file(rows, device, previous=None):
-    """Receipts for ledger rows [(entry, envelope)] of one device, filed as one batch: every
-    row is opened and checked first (a refusal quarantines that row alone), then the rows of
-    all that passed go in together. Should that fail, they are filed one by one, so the
-    row that fails is quarantined alone and the others are stored. `previous` ({seq:
-    env_sha256} around the rows) is given by intake for rows it has just appended, which
-    no quarantine can hold yet."""
-    receipts, planned = [], []
-    for entry, envelope in rows:
-        try:
-            planned.append((entry, envelope, _plan(entry, device, envelope, previous)))
-        except Refusal as refusal:
-            receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail, entry))
-        except Exception as error:  # a bug must not lose the record: it waits for replay
-            receipts.append(_filing_failed(device, entry, envelope, error))
-    if len(planned) > 1:
-        try:
-            with db.session.begin_nested():
-                insert_all([filing for _, _, filing in planned])
-        except Exception as error:
-            log.warning("filing %d ledger rows together failed (%s): filing them one by one",
-                        len(planned), type(error).__name__)
-        else:
+    """Receipts for ledger rows [(entry, envelope)] of one device, filed as one batch:
+    every row is opened and checked first (a refusal quarantines that row alone), then
+    the rows of all that passed go in together. Anything else going wrong undoes the batch,
+    and the rows are filed one at a time, so the row at fault is quarantined alone and the
+    others are stored. `previous` ({seq: env_sha256} around the rows) is given by intake
+    for rows it has just appended, which no quarantine can hold yet."""
+    if not rows:
+        return []
+    try:
+        with db.session.begin_nested():
+            receipts, planned = [], []
+            for entry, envelope in rows:
+                try:
+                    planned.append((entry, envelope, _plan(entry, device, envelope, previous)))
+                except Refusal as refusal:
+                    receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail, entry))
+            insert_all([filing for _, _, filing in planned])
             return receipts + [_accepted(entry, envelope, previous) for entry, envelope, _ in planned]
-    for entry, envelope, filing in planned:
-        try:
-            with db.session.begin_nested():
-                insert_all([filing])
-        except Exception as error:
-            if isinstance(error, IntegrityError) and _filed(entry):
-                # Another request filed this row meanwhile (a phone's resend healing the row
-                # while the request that appended it was still filing it, or a replay): it
-                # is stored once.
-                receipts.append(Receipt(envelope.position, entry.rid, "duplicate",
-                                        env_sha256=crypto.b64e(entry.env_sha256), log_index=entry.idx))
-            else:
-                receipts.append(_filing_failed(device, entry, envelope, error))
-        else:
-            receipts.append(_accepted(entry, envelope, previous))
-    return receipts
+    except Exception as error:
+        if len(rows) == 1:
+            return [_not_filed(device, *rows[0], error)]
+        log.warning("filing %d ledger rows together failed (%s): filing them one at a time",
+                    len(rows), type(error).__name__)
+    return [_file_alone(device, entry, envelope, previous) for entry, envelope in rows]
 
 
-def _filing_failed(device, entry, envelope, error):
+def _file_alone(device, entry, envelope, previous):
+    try:
+        with db.session.begin_nested():
+            try:
+                filing = _plan(entry, device, envelope, previous)
+            except Refusal as refusal:
+                return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
+            insert_all([filing])
+            return _accepted(entry, envelope, previous)
+    except Exception as error:
+        return _not_filed(device, entry, envelope, error)
+
+
+def _not_filed(device, entry, envelope, error):
+    if isinstance(error, IntegrityError) and _filed(entry):
+        # Another request filed this row meanwhile (a phone's resend healing the row while
+        # the request that appended it was still filing it, or a replay): it is stored once.
+        return Receipt(envelope.position, entry.rid, "duplicate", env_sha256=crypto.b64e(entry.env_sha256),
+                       log_index=entry.idx)
     log.exception("intake failed for ledger row %s", entry.idx, exc_info=error)
     return _quarantine(device, envelope, "intake_error", repr(error)[:500], entry)
 
