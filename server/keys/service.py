@@ -8,7 +8,7 @@ MultiFernet: the newest intake key seals, every intake key still opens.
 """
 from datetime import datetime
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -133,16 +133,28 @@ def describe(row):
     return described
 
 
+def _signer():
+    """(kid, private key) of the signing key, read once per request: an answer signs its
+    tree head, itself and (during the upgrade transition) its body."""
+    signer = g.get("signer") if has_app_context() else None
+    if signer is None:
+        row = signing_key()
+        signer = (row.kid, private_key(row))
+        if has_app_context():
+            g.signer = signer
+    return signer
+
+
 def sign_response(body: bytes):
     """Legacy Wl-Server-Signature: '<kid>.<signature over the body alone>'."""
-    row = signing_key()
-    return f"{row.kid}.{crypto.b64e(crypto.sign(private_key(row), crypto.response_message(body)))}"
+    kid, key = _signer()
+    return f"{kid}.{crypto.b64e(crypto.sign(key, crypto.response_message(body)))}"
 
 
 def sign(message: bytes):
     """(kid, signature) by the server signing key: tree heads and restore declarations."""
-    row = signing_key()
-    return row.kid, crypto.sign(private_key(row), message)
+    kid, key = _signer()
+    return kid, crypto.sign(key, message)
 
 
 def signing_kids():
@@ -160,9 +172,9 @@ def verify_signed(kid, message: bytes, signature: bytes):
 
 def sign_answer(nonce, method, path, status, body: bytes, time_ms):
     """Wl-Answer-Signature: '<kid>.<server time ms>.<signature>', bound to the request."""
-    row = signing_key()
+    kid, key = _signer()
     message = crypto.answer_message(nonce, method, path, status, time_ms, body)
-    return f"{row.kid}.{time_ms}.{crypto.b64e(crypto.sign(private_key(row), message))}"
+    return f"{kid}.{time_ms}.{crypto.b64e(crypto.sign(key, message))}"
 
 
 def backup(passphrase):
@@ -200,6 +212,7 @@ def restore(blob, passphrase, replace=False):
         restored.append(row.kid)
     audit.record("keys.restored", detail={"keys": restored, "replace": replace})
     _cache().clear()
+    g.pop("signer", None)
     reference.publish(["keys"])
     return restored
 

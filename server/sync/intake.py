@@ -8,7 +8,7 @@ leaves a quarantine row with a code; nothing is dropped.
 """
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -47,9 +47,12 @@ class Receipt:
     message: str | None = None
     env_sha256: str | None = None
     log_index: int | None = None
+    entry: LedgerEntry | None = field(default=None, repr=False, compare=False)  # its row, when at hand
 
     def as_dict(self):
-        return asdict(self)
+        wire = asdict(self)
+        del wire["entry"]
+        return wire
 
 
 class Refusal(Exception):
@@ -114,10 +117,12 @@ class Intake:
     revoked: bool
 
 
-def receive(device, raw_envelopes, clock_offset_ms):
+def receive(device, raw_envelopes, clock_offset_ms, commit=True):
     """Receipts for one authenticated batch (an Intake). Every envelope whose outer
     signature verifies enters the log, with its status: received, revoked (a revoked
-    device's, quarantined) or conflict (another envelope under a rid the log holds)."""
+    device's, quarantined) or conflict (another envelope under a rid the log holds).
+    The ledger rows are committed here; the store rows too, unless `commit` is False: the
+    push route answers first, in the same transaction, and commits once."""
     now = utcnow()
     receipts, verified = [], []
     for position, raw in enumerate(raw_envelopes):
@@ -178,7 +183,8 @@ def receive(device, raw_envelopes, clock_offset_ms):
             .where(LedgerEntry.seq.between(min(seqs) - 1, max(seqs)), LedgerEntry.status != "conflict")).all())
     receipts.extend(_file([(entry, envelope) for envelope, entry in appended], device, previous))
     receipts.extend(_duplicates(device, duplicates, set(appended_idx)))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return Intake(sorted(receipts, key=lambda receipt: receipt.i), revoked=not device.active)
 
 
@@ -200,7 +206,10 @@ def answer(receipts, held=None):
     one snapshot of the log (PROTOCOL.md §9)."""
     snap = ledger.snapshot()
     indexes = sorted({r.log_index for r in receipts if r.log_index is not None})
-    entries = {e.idx: e for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.idx.in_(indexes)))}
+    entries = {r.log_index: r.entry for r in receipts if r.entry is not None}
+    if entries.keys() != set(indexes):
+        entries.update((e.idx, e) for e in db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.idx.in_(set(indexes) - entries.keys()))))
     view, paths = ledger.view(snap, server_time_ms(), held, [idx - 1 for idx in indexes])
     wire = []
     for receipt in receipts:
@@ -389,7 +398,7 @@ def _accepted(entry, envelope, previous):
         if held is not None:
             held.status, held.released_at = "released", utcnow()
     return Receipt(envelope.position, entry.rid, "accepted", env_sha256=crypto.b64e(entry.env_sha256),
-                   log_index=entry.idx)
+                   log_index=entry.idx, entry=entry)
 
 
 def _filed(entry):

@@ -60,7 +60,10 @@ def lock_head():
     """The head, locked until commit. On PostgreSQL FOR UPDATE serialises appends; SQLite
     transactions start with BEGIN IMMEDIATE (extensions.configure_engine), which already
     holds the database's write lock."""
-    head = db.session.scalar(select(LedgerHead).filter_by(id=HEAD_ID).with_for_update())
+    # Read afresh even if the session holds the head from an earlier transaction of this
+    # request: the size an append extends must be the one just locked.
+    head = db.session.scalar(select(LedgerHead).filter_by(id=HEAD_ID).with_for_update()
+                             .execution_options(populate_existing=True))
     if head is None:
         head = LedgerHead(id=HEAD_ID, size=0, root=EMPTY_ROOT, frontier=b"", epoch=0)
         db.session.add(head)
