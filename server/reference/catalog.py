@@ -78,7 +78,8 @@ def _successors(list_id):
 
 def current_code(list_id, key):
     """The key of `list_id` in use now in place of `key` (itself unless retired)."""
-    return latest(key, _successors(list_id).get)
+    successors = _successors(list_id)
+    return latest(key, successors.get) if key in successors else key
 
 
 @cache

@@ -8,7 +8,7 @@ leaves a quarantine row with a code; nothing is dropped.
 """
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -50,9 +50,10 @@ class Receipt:
     entry: LedgerEntry | None = field(default=None, repr=False, compare=False)  # its row, when at hand
 
     def as_dict(self):
-        wire = asdict(self)
-        del wire["entry"]
-        return wire
+        return {name: getattr(self, name) for name in _RECEIPT_WIRE}
+
+
+_RECEIPT_WIRE = [f.name for f in fields(Receipt) if f.name != "entry"]
 
 
 class Refusal(Exception):
