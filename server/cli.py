@@ -13,6 +13,7 @@ from .audit import service as audit
 from .audit.cli import audit_cli
 from .demo.cli import demo_cli
 from .devices import service as devices
+from .directory.cli import directory_cli
 from .devices.cli import devices_cli, echo_warnings, enroll_command, public_url_warnings
 from .forms.cli import forms_cli
 from .keys.cli import keys_cli
@@ -88,5 +89,6 @@ def public_url(url, unset):
 
 def register(app):
     for command in (agencies_cli, keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
-                    quarantine_cli, forms_cli, reference_cli, demo_cli, audit_cli, housekeeping, version, config_cli):
+                    quarantine_cli, forms_cli, reference_cli, demo_cli, audit_cli, directory_cli, housekeeping, version,
+                    config_cli):
         app.cli.add_command(command)

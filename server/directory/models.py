@@ -1,0 +1,43 @@
+"""The emergency contact directory (issue 16): who to call across a border crossing.
+
+A contact is a 24-hour duty desk or a named focal point of an agency. It says who may
+receive it (its audience), when it is staffed (in its own time zone), which crossings it
+serves, and when and by whom it was last verified. A contact is never deleted: a removed
+one keeps its row with `removed_at`, so that phones are told to drop their copy.
+"""
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..access.models import Agency
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+
+KINDS = ("duty_desk", "focal_point")
+
+
+class Contact(db.Model):
+    __tablename__ = "directory_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # stable, chosen by the maintainer
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    role: Mapped[dict] = mapped_column(JSON)  # the role or desk title, {en, vi, lo, zh_Hans}
+    person_name: Mapped[str | None] = mapped_column(Text)  # in the person's own script
+    person_name_latin: Mapped[str | None] = mapped_column(Text)
+    phones: Mapped[list] = mapped_column(JSON)  # [{"number": E.164, "type": office|mobile|hotline|fax}]
+    messaging: Mapped[list] = mapped_column(JSON)  # [{"platform": whatsapp|zalo|wechat|line|telegram, "handle"}]
+    email: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[list] = mapped_column(JSON)  # ISO 639-1 codes
+    hours: Mapped[dict] = mapped_column(JSON)  # {"always": true} or {"weekly": [{"days", "from", "to"}]}
+    time_zone: Mapped[str] = mapped_column(String(64))  # IANA
+    closed: Mapped[list] = mapped_column(JSON)  # [{"from": date, "to": date, "note"}]: holidays and the like
+    crossings: Mapped[list] = mapped_column(JSON)  # crossing keys it serves
+    audience_countries: Mapped[list] = mapped_column(JSON)  # agencies of these countries receive it
+    audience_agencies: Mapped[list] = mapped_column(JSON)  # and these agencies
+    supervisors_only: Mapped[bool] = mapped_column(Boolean, default=False)  # never sent to phones
+    verified_on: Mapped[object | None] = mapped_column(Date)
+    verified_by: Mapped[str | None] = mapped_column(Text)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # invented, with numbers from unassigned ranges
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    agency: Mapped[Agency] = relationship()

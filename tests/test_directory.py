@@ -1,0 +1,137 @@
+"""The directory maintained from files (issue 16): import and export of CSV and .xlsx,
+every row checked first, a file with any problem writing nothing, every change audited."""
+import csv
+
+import phonenumbers
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from server.directory import service, sheets
+from server.directory.models import Contact
+from server.extensions import db
+
+# Demo numbers: possible numbers of their country, in ranges no operator has been given.
+DESK = {
+    "key": "VN-HQ-MONGCAI/duty", "agency": "VN-HQ-MONGCAI", "kind": "duty_desk",
+    "role_en": "Duty desk (demo)", "role_vi": "Trực ban (demo)", "role_lo": "ໂຕະເວນ (ສາທິດ)", "role_zh_Hans": "值班台（演示）",
+    "phones": "0699 000 001 hotline; 0699 000 002", "messaging": "zalo:0699 000 001",
+    "languages": "vi; zh", "hours": "24h", "time_zone": "Asia/Ho_Chi_Minh",
+    "closed": "2027-02-05..2027-02-11 Tết", "crossings": "VN-CN:mong-cai--dongxing",
+    "audience_countries": "CN", "audience_agencies": "VN-HQ-QN", "supervisors_only": "no",
+    "verified_on": "2026-11-20", "verified_by": "Demo maintainer", "demo": "yes",
+}
+FOCAL = {
+    "key": "CN-HG-DX/focal-1", "agency": "CN-HG-DX", "kind": "focal_point",
+    "role_en": "Anti-smuggling liaison (demo)", "role_vi": "Đầu mối chống buôn lậu (demo)",
+    "role_lo": "ຜູ້ປະສານງານຕ້ານການລັກລອບ (ສາທິດ)", "role_zh_Hans": "缉私联络员（演示）",
+    "name": "李演示", "name_latin": "Li Yanshi", "phones": "+86 140 0000 0000 mobile",
+    "messaging": "wechat:demo_li_yanshi", "languages": "zh; vi",
+    "hours": "mon-fri 08:00-12:00 14:30-17:30; sat 09:00-12:00", "time_zone": "Asia/Shanghai",
+    "audience_countries": "VN", "supervisors_only": "no", "verified_on": "2026-10-01",
+    "verified_by": "Demo maintainer", "demo": "yes",
+}
+
+
+def _csv(path, *rows):
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        out = csv.DictWriter(handle, sheets.COLUMNS)
+        out.writeheader()
+        out.writerows(rows)
+    return path
+
+
+def _contacts(app):
+    with app.app_context():
+        return {c.key: c for c in db.session.scalars(select(Contact))}
+
+
+def _flask(app, *args):
+    return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
+
+
+def test_a_good_csv_is_imported_and_exported_back_unchanged(app, tmp_path):
+    path = _csv(tmp_path / "contacts.csv", DESK, FOCAL)
+    result = _flask(app, "directory", "import", str(path))
+    assert result.exit_code == 0 and "Created 2, updated 0, removed 0, unchanged 0." in result.output
+    contacts = _contacts(app)
+    desk, focal = contacts[DESK["key"]], contacts[FOCAL["key"]]
+    assert desk.phones == [{"number": "+84699000001", "type": "hotline"}, {"number": "+84699000002", "type": "office"}]
+    assert desk.messaging == [{"platform": "zalo", "handle": "+84699000001"}]
+    assert desk.hours == {"always": True} and desk.closed == [{"from": "2027-02-05", "to": "2027-02-11", "note": "Tết"}]
+    assert focal.hours == {"weekly": [{"days": ["mon", "fri"], "from": "08:00", "to": "12:00"},
+                                      {"days": ["mon", "fri"], "from": "14:30", "to": "17:30"},
+                                      {"days": ["sat", "sat"], "from": "09:00", "to": "12:00"}]}
+    assert (focal.person_name, focal.person_name_latin, focal.role["lo"]) == ("李演示", "Li Yanshi", FOCAL["role_lo"])
+
+    exported = tmp_path / "export.csv"
+    assert _flask(app, "directory", "export", str(exported)).exit_code == 0
+    assert exported.read_bytes().startswith("\ufeff".encode())  # Excel reads Lao and Chinese as UTF-8
+    result = _flask(app, "directory", "import", str(exported))
+    assert "Created 0, updated 0, removed 0, unchanged 2." in result.output
+
+
+def test_a_good_xlsx_is_imported_and_an_edit_is_audited(app, tmp_path):
+    book = tmp_path / "contacts.xlsx"
+    sheets.write(book, [DESK])
+    assert _flask(app, "directory", "import", str(book)).exit_code == 0
+    sheet = load_workbook(book).active
+    [row] = [dict(zip(sheets.COLUMNS, values, strict=True)) for values in sheet.iter_rows(min_row=2, values_only=True)]
+    assert row["role_lo"] == DESK["role_lo"]
+
+    sheets.write(book, [{**DESK, "phones": "0699 000 003 hotline", "verified_on": "2026-11-29"}])
+    assert "updated 1" in _flask(app, "directory", "import", str(book)).output
+    assert _contacts(app)[DESK["key"]].phones == [{"number": "+84699000003", "type": "hotline"}]
+    sheets.write(book, [{"key": DESK["key"], "remove": "yes"}])
+    assert "removed 1" in _flask(app, "directory", "import", str(book)).output
+    assert _contacts(app)[DESK["key"]].removed_at is not None  # kept, so that phones are told
+
+    history = _flask(app, "directory", "history", DESK["key"]).output.splitlines()
+    assert [line.split()[3] for line in history] == [
+        "directory.contact.created", "directory.contact.updated", "directory.contact.removed"]
+    assert history[1].endswith("phones, verified_on")
+
+
+def test_a_file_with_any_problem_writes_nothing_and_says_where(app, tmp_path):
+    real = phonenumbers.format_number(phonenumbers.example_number("VN"), phonenumbers.PhoneNumberFormat.E164)
+    path = _csv(tmp_path / "bad.csv",
+                FOCAL,  # good, and still not written
+                {**DESK, "phones": "call the office"},
+                {**DESK, "key": "VN-HQ-MONGCAI/real", "phones": real},  # in use: not for a demo contact
+                {**DESK, "key": "VN-HQ-MONGCAI/unassigned", "demo": "no"},  # a real contact's number must be valid
+                {**DESK, "key": "XX/desk", "agency": "NO-SUCH-AGENCY"},
+                {**FOCAL, "role_lo": ""},  # the same key again, and no Lao role
+                {**DESK, "key": "VN-HQ-MONGCAI/zone", "time_zone": "Asia/Hanoi", "crossings": "nowhere",
+                 "hours": "mon-fri 17:00-08:00", "audience_countries": "", "audience_agencies": ""})
+    result = app.test_cli_runner().invoke(args=["directory", "import", str(path)])
+    assert result.exit_code != 0 and "nothing was written" in result.output
+    with app.app_context():
+        found = {(problem.line, problem.column, problem.code)
+                 for problem in service.import_file(path, dry_run=True).problems}
+    assert found == {
+        (3, "phones", "bad_phone"), (4, "phones", "bad_phone"), (5, "phones", "bad_phone"),
+        (5, "messaging", "bad_phone"), (6, "agency", "unknown_agency"), (7, "key", "duplicate_key"),
+        (8, "time_zone", "bad_time_zone"), (8, "crossings", "unknown_crossing"), (8, "hours", "bad_hours"),
+        (8, "audience_countries", "no_audience")}
+    assert _contacts(app) == {}
+
+
+def test_a_missing_translation_is_reported(app, tmp_path):
+    with app.app_context():
+        report = service.import_file(_csv(tmp_path / "c.csv", {**FOCAL, "role_lo": ""}), dry_run=True)
+    assert [(p.line, p.column, p.code) for p in report.problems] == [(2, "role_lo", "missing_translation")]
+
+
+def test_a_dry_run_reports_and_writes_nothing(app, tmp_path):
+    result = _flask(app, "directory", "import", "--dry-run", str(_csv(tmp_path / "c.csv", DESK)))
+    assert "Would change: created 1" in result.output
+    assert _contacts(app) == {}
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe not utf-8", b"key,colour\nx,red\n"])
+def test_an_unreadable_file_is_a_report_not_a_crash(app, tmp_path, content):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    with app.app_context():
+        [problem] = service.import_file(path).problems
+    assert problem.code == "unreadable_file"
