@@ -135,3 +135,33 @@ def test_an_unreadable_file_is_a_report_not_a_crash(app, tmp_path, content):
     with app.app_context():
         [problem] = service.import_file(path).problems
     assert problem.code == "unreadable_file"
+
+
+# -- reaching phones -----------------------------------------------------------------------
+
+SUPERVISORS = {**DESK, "key": "VN-HQ-MONGCAI/supervisors", "supervisors_only": "yes"}
+LAO_ONLY = {**DESK, "key": "VN-HQ-MONGCAI/for-lao", "audience_countries": "LA", "audience_agencies": ""}
+
+
+def test_a_phone_receives_only_the_contacts_whose_audience_includes_its_agency(app, tmp_path):
+    from tests.conftest import enroll_device
+
+    path = _csv(tmp_path / "c.csv", DESK, FOCAL, SUPERVISORS, LAO_ONLY)
+    assert _flask(app, "directory", "import", str(path)).exit_code == 0
+    customs_qn, customs_dx = enroll_device(app, "VN-HQ-QN"), enroll_device(app, "CN-HG-DX")
+    customs_qn.pull("directory")
+    customs_dx.pull("directory")
+    # DESK: for China and for VN-HQ-QN; FOCAL: for Viet Nam; never the supervisors' own.
+    assert set(customs_qn.collections["directory"]["items"]) == {DESK["key"], FOCAL["key"]}
+    assert set(customs_dx.collections["directory"]["items"]) == {DESK["key"]}
+    desk = customs_qn.collections["directory"]["items"][DESK["key"]]
+    assert "audience" not in desk and desk["phones"][0] == {"number": "+84699000001", "type": "hotline"}
+
+    # An edit arrives; a contact whose audience no longer includes the phone, and a
+    # removed one, disappear from it.
+    _csv(path, {**DESK, "phones": "0699 000 009 hotline"}, {**FOCAL, "audience_countries": "LA"},
+         {"key": LAO_ONLY["key"], "remove": "yes"})
+    assert _flask(app, "directory", "import", str(path)).exit_code == 0
+    customs_qn.pull("directory")
+    assert set(customs_qn.collections["directory"]["items"]) == {DESK["key"]}
+    assert customs_qn.collections["directory"]["items"][DESK["key"]]["phones"][0]["number"] == "+84699000009"

@@ -16,6 +16,7 @@ from ..audit.models import AuditEntry
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import catalog
+from ..reference.publish import publish
 from . import sheets
 from .models import KINDS, Contact
 
@@ -29,6 +30,7 @@ _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}\Z")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _SPAN = re.compile(r"([0-2][0-9]):([0-5][0-9])-([0-2][0-9]):([0-5][0-9])\Z")
 _YES, _NO = {"yes", "y", "true", "1", "x"}, {"no", "n", "false", "0", ""}
+AUDIENCE = "audience"  # who receives a published contact; never sent to a phone
 # What a contact is, as the file has it and as export writes it back.
 FIELDS = ("agency_id", "kind", "role", "person_name", "person_name_latin", "phones", "messaging", "email",
           "languages", "hours", "time_zone", "closed", "crossings", "audience_countries", "audience_agencies",
@@ -332,6 +334,36 @@ def _apply(wanted, existing):
             audit.record("directory.contact.updated", target=f"contact:{key}", detail={"changed": changed},
                          commit=False)
     db.session.commit()
+    publish(["directory"])
+
+
+def published():
+    """{key: contact} as phones receive it, with its audience, for the `directory` pull
+    collection (reference/publish.py). A removed contact is left out: phones get a
+    tombstone."""
+    contacts = db.session.scalars(select(Contact).where(Contact.removed_at.is_(None)).order_by(Contact.key))
+    return {contact.key: {
+        "key": contact.key, "agency": contact.agency.code, "kind": contact.kind, "role": contact.role,
+        "name": contact.person_name, "name_latin": contact.person_name_latin, "phones": contact.phones,
+        "messaging": contact.messaging, "email": contact.email, "languages": contact.languages,
+        "hours": contact.hours, "time_zone": contact.time_zone, "closed": contact.closed,
+        "crossings": contact.crossings, "demo": contact.demo,
+        "verified_on": contact.verified_on.isoformat() if contact.verified_on else None,
+        "verified_by": contact.verified_by,
+        AUDIENCE: {"countries": contact.audience_countries, "agencies": contact.audience_agencies,
+                   "supervisors_only": contact.supervisors_only},
+    } for contact in contacts}
+
+
+def for_device(data, agency):
+    """What a phone of `agency` receives of a published contact: the contact without its
+    audience, or None if the audience leaves the phone out (it is sent a tombstone, so a
+    contact whose audience shrank disappears from phones no longer in it)."""
+    audience = data[AUDIENCE]
+    if audience["supervisors_only"] or (agency.country not in audience["countries"]
+                                        and agency.code not in audience["agencies"]):
+        return None
+    return {name: value for name, value in data.items() if name != AUDIENCE}
 
 
 def export_rows(include_removed=False):

@@ -77,6 +77,21 @@ def _keys():
     return {row.kid: {**keys.describe(row), "current": row.kid == current} for row in keys.intake_keys()}
 
 
+def _directory():
+    from ..directory import service as directory
+
+    return directory.published()
+
+
+def _for_device(name, data, agency):
+    """What a phone of `agency` receives of an item, or None: it is sent a tombstone."""
+    if name == "directory":
+        from ..directory import service as directory
+
+        return directory.for_device(data, agency)
+    return data
+
+
 SOURCES = {
     "forms": published_definitions,
     "codes": _codes,
@@ -86,6 +101,7 @@ SOURCES = {
     "agencies": _agencies,
     "translations": _translations,
     "keys": _keys,
+    "directory": _directory,
 }
 
 
@@ -164,10 +180,10 @@ def new_history_now():
     return head.history
 
 
-def pull(name, since, limit, history=None):
-    """Items and tombstones of `name` newer than `since`, oldest first, at most `limit`.
-    The checkpoint is what the phone sends next time, with the history it belongs to;
-    `more` says to ask again now."""
+def pull(name, since, limit, history=None, agency=None):
+    """Items and tombstones of `name` newer than `since`, oldest first, at most `limit`,
+    as a phone of `agency` may receive them. The checkpoint is what the phone sends next
+    time, with the history it belongs to; `more` says to ask again now."""
     if name not in SOURCES:
         raise ApiError("unknown_collection")
     # The head is read before the items: every version at or below it is committed
@@ -185,9 +201,10 @@ def pull(name, since, limit, history=None):
         .order_by(ReferenceItem.version).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    served = [(row, None if row.data is None else _for_device(name, row.data, agency)) for row in rows]
     return {
         "collection": name, "history": head.history, "since": since,
         "checkpoint": rows[-1].version if more else head.version, "more": more,
-        "items": [{"key": r.key, "version": r.version, "data": r.data} for r in rows if r.data is not None],
-        "tombstones": [{"key": r.key, "version": r.version} for r in rows if r.data is None],
+        "items": [{"key": r.key, "version": r.version, "data": data} for r, data in served if data is not None],
+        "tombstones": [{"key": r.key, "version": r.version} for r, data in served if data is None],
     }
