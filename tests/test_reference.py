@@ -19,7 +19,8 @@ def _named(value, where):
         if "en" in value and "vi" in value:
             yield where, value
         for key, inner in value.items():
-            if key not in ("trade_names", "aliases"):  # aliases keep former names, often only en/vi
+            # aliases keep former names, often only en/vi; trade names and search terms are lists of words
+            if key not in ("trade_names", "aliases", "search_terms"):
                 yield from _named(inner, f"{where}.{key}")
     elif isinstance(value, list):
         for position, inner in enumerate(value):

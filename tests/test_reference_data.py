@@ -229,3 +229,26 @@ def test_phones_receive_retired_codes_and_a_code_is_never_dropped(app, device, t
         db.session.rollback()
         published = db.session.scalar(select(ReferenceItem).filter_by(collection="codes", key="transport_mode"))
         assert "road" in {item["key"] for item in published.data["items"]}
+
+
+def test_every_agency_does_something_and_each_country_has_the_border_functions():
+    rows = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
+    functions = catalog.code_keys("agency_function")
+    assert all(row["functions"] and set(row["functions"]) <= functions for row in rows)
+    for country in ("LA", "VN", "CN"):
+        found = {f for row in rows if row["country"] == country and not row.get("retired") for f in row["functions"]}
+        assert {"customs", "forest_law_enforcement", "border_guard", "cites_management_authority"} <= found, country
+
+
+def test_an_agency_without_a_known_function_is_refused_before_anything_changes(app, tmp_path):
+    rows = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
+    rows[0]["functions"] = ["fishing"]
+    rows[1]["names"]["en"] = "changed"
+    broken = tmp_path / "agencies.json"
+    broken.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        before = _agency_rows()
+        with pytest.raises(ValueError, match="fishing"):
+            agencies.load(broken)
+        db.session.rollback()
+        assert _agency_rows() == before

@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -16,6 +16,8 @@ class Agency(db.Model):
     country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    # What it does, from codes/agency_function: how a counterpart across a border is found.
+    functions: Mapped[list] = mapped_column(JSON, default=list)
     province: Mapped[str | None] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(Text)
     name_vi: Mapped[str] = mapped_column(Text)

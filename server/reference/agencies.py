@@ -31,6 +31,7 @@ def load(path=AGENCIES_FILE):
     Returns (added, updated)."""
     rows = json.loads(Path(path).read_text(encoding="utf-8"))
     existing = {agency.code: agency for agency in db.session.scalars(select(Agency))}
+    _check_functions(rows)
     _check_retirements(rows, existing)
     added = updated = 0
     for row in rows:
@@ -43,6 +44,7 @@ def load(path=AGENCIES_FILE):
             updated += 1
         agency.country, agency.kind, agency.province, agency.source = (
             row["country"], row["kind"], row["province"], row["source"])
+        agency.functions = row["functions"]
         agency.name_en, agency.name_vi = row["names"]["en"], row["names"]["vi"]
         agency.name_lo, agency.name_zh_hans = row["names"]["lo"], row["names"]["zh_Hans"]
     db.session.flush()
@@ -56,6 +58,16 @@ def load(path=AGENCIES_FILE):
     db.session.commit()
     publish(["agencies"])
     return added, updated
+
+
+def _check_functions(rows):
+    """Every agency does something a counterpart can be found by (codes/agency_function)."""
+    functions = catalog.code_keys("agency_function")
+    for row in rows:
+        unknown = set(row.get("functions") or ()) - functions
+        if not row.get("functions") or unknown:
+            raise ValueError(f"agency {row['code']} needs functions from codes/agency_function, "
+                             f"not {sorted(unknown) or 'none'}")
 
 
 def _check_retirements(rows, existing):

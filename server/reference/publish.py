@@ -35,6 +35,7 @@ def _agencies():
     agencies = db.session.scalars(select(Agency)).all()
     codes = {agency.id: agency.code for agency in agencies}
     return {agency.code: {"code": agency.code, "country": agency.country, "kind": agency.kind,
+                          "functions": agency.functions,
                           "province": agency.province, "parent": codes.get(agency.parent_id),
                           "names": {locale: agency.name(locale) for locale in LOCALES},
                           "source": agency.source, "retired": _retired(agency, codes)}
