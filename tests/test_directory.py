@@ -165,3 +165,17 @@ def test_a_phone_receives_only_the_contacts_whose_audience_includes_its_agency(a
     customs_qn.pull("directory")
     assert set(customs_qn.collections["directory"]["items"]) == {DESK["key"]}
     assert customs_qn.collections["directory"]["items"][DESK["key"]]["phones"][0]["number"] == "+84699000009"
+
+
+def test_chinese_names_are_published_with_pinyin_search_keys(app, tmp_path):
+    from server.reference.publish import SOURCES
+
+    assert _flask(app, "directory", "import", str(_csv(tmp_path / "c.csv", FOCAL))).exit_code == 0
+    with app.app_context():
+        crossings, agencies, contacts = SOURCES["crossings"](), SOURCES["agencies"](), SOURCES["directory"]()
+    assert crossings["VN-CN:mong-cai--dongxing"]["pinyin"] == ["mang jie dong xing", "mang jie guo ji kou an",
+                                                                "dong xing kou an"]
+    assert "mo han" in " ".join(crossings["LA-CN:boten--mohan"]["pinyin"])
+    assert agencies["CN-MPS-FDCIB"]["pinyin"][0].startswith("gong an bu")
+    assert agencies["VN-HQ"]["pinyin"] == ["yue nan cai zheng bu hai guan ju"]
+    assert contacts[FOCAL["key"]]["pinyin"] == ["ji si lian luo yuan yan shi", "li yan shi"]

@@ -17,6 +17,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import catalog
 from ..reference.publish import publish
+from ..reference.search import pinyin_keys
 from . import sheets
 from .models import KINDS, Contact
 
@@ -348,6 +349,7 @@ def published():
         "messaging": contact.messaging, "email": contact.email, "languages": contact.languages,
         "hours": contact.hours, "time_zone": contact.time_zone, "closed": contact.closed,
         "crossings": contact.crossings, "demo": contact.demo,
+        "pinyin": pinyin_keys(contact.role["zh_Hans"], contact.person_name),
         "verified_on": contact.verified_on.isoformat() if contact.verified_on else None,
         "verified_by": contact.verified_by,
         AUDIENCE: {"countries": contact.audience_countries, "agencies": contact.audience_agencies,

@@ -17,16 +17,22 @@ from ..forms.definition import published_definitions
 from ..i18n import LOCALES, read_catalog
 from . import catalog
 from .current import forget
+from .search import pinyin_keys
 from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem, new_history
 
 ABOUT = "_about"  # the item holding a collection's source note
 
 
-def _from_file(name):
+def _from_file(name, keys=None):
+    """The collection file's items, each with search keys when `keys(item)` gives them."""
     body = catalog.collection_file(name)
-    items = {item["key"]: item for item in body["items"]}
+    items = {item["key"]: ({**item, "pinyin": keys(item)} if keys else item) for item in body["items"]}
     items[ABOUT] = {"source": body["source"]}
     return items
+
+
+def _crossing_keys(crossing):
+    return pinyin_keys(crossing["names"]["zh_Hans"], *(side["names"]["zh_Hans"] for side in crossing["sides"]))
 
 
 def _agencies():
@@ -35,7 +41,7 @@ def _agencies():
     agencies = db.session.scalars(select(Agency)).all()
     codes = {agency.id: agency.code for agency in agencies}
     return {agency.code: {"code": agency.code, "country": agency.country, "kind": agency.kind,
-                          "functions": agency.functions,
+                          "functions": agency.functions, "pinyin": pinyin_keys(agency.name_zh_hans),
                           "province": agency.province, "parent": codes.get(agency.parent_id),
                           "names": {locale: agency.name(locale) for locale in LOCALES},
                           "source": agency.source, "retired": _retired(agency, codes)}
@@ -98,7 +104,7 @@ SOURCES = {
     "codes": _codes,
     "species": lambda: _from_file("species"),
     "places": lambda: _from_file("places"),
-    "crossings": lambda: _from_file("crossings"),
+    "crossings": lambda: _from_file("crossings", _crossing_keys),
     "agencies": _agencies,
     "translations": _translations,
     "keys": _keys,
