@@ -353,34 +353,33 @@ def _file(rows, device, previous=None):
     if not rows:
         return []
     try:
-        with db.session.begin_nested():
-            receipts, planned = [], []
-            for entry, envelope in rows:
-                try:
-                    planned.append((entry, envelope, _plan(entry, device, envelope, previous)))
-                except Refusal as refusal:
-                    receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail, entry))
-            insert_all([filing for _, _, filing in planned])
-            return receipts + [_accepted(entry, envelope, previous) for entry, envelope, _ in planned]
+        return _file_together(rows, device, previous)
     except Exception as error:
         if len(rows) == 1:
             return [_not_filed(device, *rows[0], error)]
         log.warning("filing %d ledger rows together failed (%s): filing them one at a time",
                     len(rows), type(error).__name__)
-    return [_file_alone(device, entry, envelope, previous) for entry, envelope in rows]
+    receipts = []
+    for row in rows:
+        try:
+            receipts.extend(_file_together([row], device, previous))
+        except Exception as error:
+            receipts.append(_not_filed(device, *row, error))
+    return receipts
 
 
-def _file_alone(device, entry, envelope, previous):
-    try:
-        with db.session.begin_nested():
+def _file_together(rows, device, previous):
+    """In one savepoint, undone whole if anything but a refusal goes wrong."""
+    with db.session.begin_nested():
+        receipts, planned = [], []
+        for entry, envelope in rows:
             try:
-                filing = _plan(entry, device, envelope, previous)
+                planned.append((entry, envelope, _plan(entry, device, envelope, previous)))
             except Refusal as refusal:
-                return _quarantine(device, envelope, refusal.code, refusal.detail, entry)
-            insert_all([filing])
-            return _accepted(entry, envelope, previous)
-    except Exception as error:
-        return _not_filed(device, entry, envelope, error)
+                receipts.append(_quarantine(device, envelope, refusal.code, refusal.detail, entry))
+        if planned:
+            insert_all([filing for _, _, filing in planned])
+        return receipts + [_accepted(entry, envelope, previous) for entry, envelope, _ in planned]
 
 
 def _not_filed(device, entry, envelope, error):
