@@ -179,3 +179,30 @@ def test_chinese_names_are_published_with_pinyin_search_keys(app, tmp_path):
     assert agencies["CN-MPS-FDCIB"]["pinyin"][0].startswith("gong an bu")
     assert agencies["VN-HQ"]["pinyin"] == ["yue nan cai zheng bu hai guan ju"]
     assert contacts[FOCAL["key"]]["pinyin"] == ["ji si lian luo yuan yan shi", "li yan shi"]
+
+
+def test_crossings_are_one_table_loaded_with_the_agencies_and_never_deleted(app, tmp_path, device):
+    """A crossing added to the reference file reaches the table with `agencies load`, is
+    published, and intake accepts records naming it; one the file drops stays."""
+    import json
+
+    from server.reference import agencies, catalog
+    from server.reference.publish import SOURCES
+    from tests.helpers import SEIZURE
+
+    body = json.loads((catalog.DATA / "crossings.json").read_text(encoding="utf-8"))
+    new = {**body["items"][0], "key": "VN-CN:demo-new--crossing", "note": "added in a test"}
+    dropped = body["items"][1]["key"]
+    body["items"] = [new, body["items"][0], *body["items"][2:]]
+    changed = tmp_path / "crossings.json"
+    changed.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    from server.directory import crossings
+
+    with app.app_context():
+        assert crossings.load(changed) == (1, 0)
+        db.session.commit()
+        agencies.publish(["crossings"])
+        published = SOURCES["crossings"]()
+    assert published[new["key"]]["note"] == "added in a test" and dropped in published
+    device.seal({**SEIZURE, "place": {**SEIZURE["place"], "crossing": new["key"]}})
+    assert [r["status"] for r in device.sync()] == ["accepted"]

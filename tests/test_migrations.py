@@ -79,3 +79,36 @@ def test_the_transparency_log_migration_builds_the_tree_over_existing_rows(datab
         with scratch_database(database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres",
                               "wildledger_migration") as url:
             scenario(url)
+
+
+def test_the_directory_migrations_give_agencies_their_functions_and_fill_the_crossings(database_url, tmp_path):
+    """A store from before the directory: its agencies get their functions from the
+    release's agencies.json (one the file does not list gets none), and the crossings
+    table starts with every crossing records may already name."""
+    from server.directory.models import Crossing
+    from server.reference import catalog
+
+    def scenario(url):
+        app = make_app(url, tmp_path)
+        with app.app_context():
+            upgrade(revision="3b8f0d6a2c11")  # the release before the directory
+            with db.engine.begin() as connection:
+                for code in ("CN-GACC", "XX-LOCAL"):
+                    connection.execute(text(
+                        "INSERT INTO agencies (code, country, kind, name_en, name_vi, name_lo, name_zh_hans, source) "
+                        "VALUES (:code, 'CN', 'customs', 'Test', 'Thử', 'ທົດ', '测试', 'test')"), {"code": code})
+            upgrade()
+            functions = dict(db.session.execute(text("SELECT code, functions FROM agencies")).all())
+            assert {code: json.loads(value) if isinstance(value, str) else value
+                    for code, value in functions.items()} == {"CN-GACC": ["customs", "quarantine"], "XX-LOCAL": []}
+            crossings = {c.key: c.item() for c in db.session.scalars(select(Crossing))}
+            assert crossings == {item["key"]: item for item in catalog.collection_file("crossings")["items"]}
+            db.session.remove()
+            db.engine.dispose()
+
+    if database_url.startswith("sqlite"):
+        scenario(f"sqlite:///{tmp_path / 'before-the-directory.sqlite'}")
+    else:
+        with scratch_database(database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres",
+                              "wildledger_migration") as url:
+            scenario(url)

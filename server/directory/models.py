@@ -15,6 +15,27 @@ from ..extensions import db
 KINDS = ("duty_desk", "focal_point")
 
 
+class Crossing(db.Model):
+    """A pair of facing border checkpoints (server/reference/data/crossings.json seeds them;
+    `flask agencies load` keeps them up to date). Like an agency, a crossing is never deleted
+    and its key never changes: records and contacts name it for good."""
+
+    __tablename__ = "crossings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    border: Mapped[str] = mapped_column(String(5))  # the two countries, e.g. CN-VN
+    status: Mapped[str] = mapped_column(String(20))  # international | main | secondary
+    names: Mapped[dict] = mapped_column(JSON)  # the pair's name, {en, vi, lo, zh_Hans}
+    # Each side: country, province, names, location {lat, lon}, IANA time zone.
+    sides: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    def item(self):
+        """The crossing as the file writes it and phones receive it."""
+        return {"key": self.key, "border": self.border, "status": self.status, "names": self.names,
+                "sides": self.sides, "note": self.note}
+
+
 class Contact(db.Model):
     __tablename__ = "directory_contacts"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from ..audit import service as audit
 from ..audit.models import AuditEntry
 from ..dbtypes import utcnow
 from ..extensions import db
-from ..reference import catalog
+from ..reference.current import current
 from ..reference.publish import publish
 from ..reference.search import pinyin_keys
 from . import sheets
@@ -240,7 +240,7 @@ class _Row:
 
     def _crossings(self):
         crossings = _split(self.row.get("crossings", ""))
-        known = catalog.collection_keys("crossings")
+        known = current().crossing_keys
         for key in crossings:
             if key not in known:
                 self.problem("crossings", "unknown_crossing", _("No border crossing has the key %(key)s.", key=key))

@@ -46,6 +46,12 @@ def _agency_exists(code):
         raise ValidationError("Unknown agency code.")
 
 
+def _crossing_keys():
+    from ..reference.current import current
+
+    return current().crossing_keys
+
+
 def _known_place(key):
     if key not in catalog.collection_keys("places") and key not in catalog.place_aliases():
         raise ValidationError("Unknown province.")
@@ -55,7 +61,7 @@ _STRING_CHECKS = {
     "code": lambda f: [_one_of(lambda: catalog.code_keys(f.codes), f.codes)],
     "agency": lambda f: [_agency_exists],
     "place": lambda f: [_known_place],
-    "crossing": lambda f: [_one_of(lambda: catalog.collection_keys("crossings"), "border crossing")],
+    "crossing": lambda f: [_one_of(_crossing_keys, "border crossing")],
     "phone": lambda f: [validate.Regexp(_PHONE, error="Not a phone number.")],
     "url": lambda f: [validate.URL(schemes={"http", "https"}), validate.Length(max=2000)],
     "text": lambda f: [],

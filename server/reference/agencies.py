@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..access.models import Agency
 from ..extensions import db
 from . import catalog
+from ..directory import crossings
 from .current import current
 from .publish import publish
 
@@ -55,8 +56,10 @@ def load(path=AGENCIES_FILE):
         agency.retired_on = date.fromisoformat(retired["on"]) if retired else None
         successor = existing[retired["successor"]] if retired and retired["successor"] else None
         agency.successor_id = successor.id if successor else None
+    # The crossings agencies work at come from the same release of reference data.
+    crossings.load()
     db.session.commit()
-    publish(["agencies"])
+    publish(["agencies", "crossings"])
     return added, updated
 
 

@@ -1,6 +1,6 @@
 """The reference data intake validates against, built once per published version.
 
-Code lists, places and crossings are read from files, agencies from the database, and each
+Code lists and places are read from files, agencies and crossings from the database, and each
 worker keeps what it read. A worker must never validate against lists older than what was
 published: `flask reference publish` and `flask agencies load` move the one version
 counter (publish.py), so each request reads that counter, one row, and a worker that finds
@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..access.models import Agency
+from ..directory.models import Crossing
 from ..extensions import db
 from . import catalog
 from .models import HEAD_ID, ReferenceHead
@@ -24,6 +25,7 @@ class Reference:
     published: tuple  # (history, version) it was built for
     agency_codes: frozenset  # retired ones included: old records name them
     agency_successors: dict  # {retired code: its successor's code}
+    crossing_keys: frozenset
 
 
 def _published():
@@ -37,7 +39,8 @@ def _build(published):
         published=published,
         agency_codes=frozenset(db.session.scalars(select(Agency.code))),
         agency_successors=dict(db.session.execute(
-            select(Agency.code, successor.code).join(successor, Agency.successor_id == successor.id)).all()))
+            select(Agency.code, successor.code).join(successor, Agency.successor_id == successor.id)).all()),
+        crossing_keys=frozenset(db.session.scalars(select(Crossing.key))))
 
 
 def current():

@@ -23,16 +23,17 @@ from .models import HEAD_ID, ReferenceCollection, ReferenceHead, ReferenceItem, 
 ABOUT = "_about"  # the item holding a collection's source note
 
 
-def _from_file(name, keys=None):
-    """The collection file's items, each with search keys when `keys(item)` gives them."""
+def _from_file(name):
     body = catalog.collection_file(name)
-    items = {item["key"]: ({**item, "pinyin": keys(item)} if keys else item) for item in body["items"]}
+    items = {item["key"]: item for item in body["items"]}
     items[ABOUT] = {"source": body["source"]}
     return items
 
 
-def _crossing_keys(crossing):
-    return pinyin_keys(crossing["names"]["zh_Hans"], *(side["names"]["zh_Hans"] for side in crossing["sides"]))
+def _crossings():
+    from ..directory import crossings
+
+    return {**crossings.published(), ABOUT: {"source": catalog.collection_file("crossings")["source"]}}
 
 
 def _agencies():
@@ -104,7 +105,7 @@ SOURCES = {
     "codes": _codes,
     "species": lambda: _from_file("species"),
     "places": lambda: _from_file("places"),
-    "crossings": lambda: _from_file("crossings", _crossing_keys),
+    "crossings": _crossings,
     "agencies": _agencies,
     "translations": _translations,
     "keys": _keys,
