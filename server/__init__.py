@@ -41,6 +41,7 @@ def create_app(test_config=None):
     with app.app_context():
         configure_engine(db.engine)
 
+    from .directory.routes import blp as directory_blp
     from .health import blp as health_blp
     from .store.routes import blp as records_blp
     from .sync.routes import blp as sync_blp
@@ -48,6 +49,7 @@ def create_app(test_config=None):
 
     api.register_blueprint(sync_blp)
     api.register_blueprint(records_blp)
+    api.register_blueprint(directory_blp)
     app.register_blueprint(health_blp)
     app.register_blueprint(web_blp)
 

@@ -206,3 +206,49 @@ def test_crossings_are_one_table_loaded_with_the_agencies_and_never_deleted(app,
     assert published[new["key"]]["note"] == "added in a test" and dropped in published
     device.seal({**SEIZURE, "place": {**SEIZURE["place"], "crossing": new["key"]}})
     assert [r["status"] for r in device.sync()] == ["accepted"]
+
+
+# -- "this number did not work" --------------------------------------------------------------
+
+def _token(app, username, role, agency):
+    from server.access import service as access
+
+    with app.app_context():
+        return access.issue_token(access.create_user(username, username.title(), role, agency))[0]
+
+
+def test_a_wrong_number_report_reaches_the_maintainers_of_the_contacts_country(app, tmp_path):
+    """A Lao officer reports a Vietnamese desk's number: Viet Nam's supervisors see it,
+    whichever agency they belong to; Lao supervisors (the reporter's own) and officers do not."""
+    from server.directory.models import Report
+    from tests.conftest import enroll_device
+
+    lao_desk = {**DESK, "audience_countries": "LA", "audience_agencies": ""}
+    assert _flask(app, "directory", "import", str(_csv(tmp_path / "c.csv", lao_desk))).exit_code == 0
+    phone = enroll_device(app, "LA-CUSTOMS-BOTEN")
+    rid = phone.seal({"contact": DESK["key"], "number": "+84699000001", "problem": "no_connection",
+                      "note": "Tried three times at 09:00", "reporting_officer": "Demo officer"},
+                     form="directory_feedback", version=1)
+    assert [r["status"] for r in phone.sync()] == ["accepted"]
+    with app.app_context():
+        [report] = db.session.scalars(select(Report)).all()
+        assert (report.record.rid, report.contact_key, report.problem) == (rid, DESK["key"], "no_connection")
+
+    tokens = {name: _token(app, name, role, agency) for name, role, agency in (
+        ("vn-border", "supervisor", "VN-BCHBP-QN"), ("la-customs", "supervisor", "LA-CUSTOMS"),
+        ("vn-officer", "officer", "VN-HQ-MONGCAI"), ("admin", "admin", "LA-CUSTOMS"))}
+    client = app.test_client()
+
+    def reports(name):
+        return client.get("/api/v1/directory/reports", headers={"Authorization": f"Bearer {tokens[name]}"})
+
+    [seen] = reports("vn-border").get_json()["reports"]
+    assert seen == {"rid": rid, "received_at": seen["received_at"], "contact": DESK["key"],
+                    "contact_agency": "VN-HQ-MONGCAI", "number": "+84699000001", "problem": "no_connection",
+                    "note": "Tried three times at 09:00", "reporter_agency": "LA-CUSTOMS-BOTEN",
+                    "reporting_officer": "Demo officer"}
+    assert reports("la-customs").get_json()["reports"] == []
+    assert reports("admin").get_json()["reports"][0]["rid"] == rid
+    refused = reports("vn-officer")
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden")
+    assert client.get("/api/v1/directory/reports").status_code == 401

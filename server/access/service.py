@@ -2,12 +2,19 @@
 
 Visibility: an analyst sees their country; everyone else sees their own agency;
 admins see everything. Share grants will widen this later, explicitly and audited.
+
+Directory reports ("this number did not work") go to those who maintain the contact:
+the supervisors of the contact's agency's country, whichever agency or country the
+reporting officer belongs to (a Lao officer's report about a Vietnamese desk goes to
+Viet Nam's supervisors), and admins. Officers and analysts do not receive them; a report
+about a contact the directory does not know goes to admins only.
 """
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from .. import crypto, ratelimit
 from ..audit import service as audit
@@ -126,3 +133,22 @@ def get_visible_record(actor, rid):
         # The same answer as for a record that does not exist: no existence leak.
         raise ApiError("not_found")
     return record
+
+
+DIRECTORY_MAINTAINERS = ("supervisor", "admin")
+
+
+def visible_directory_reports(actor):
+    """(report, record, contact agency) rows the actor may read, newest first."""
+    from ..directory.models import Contact, Report
+
+    if actor.role not in DIRECTORY_MAINTAINERS:
+        raise ApiError("forbidden")
+    contact_agency = aliased(Agency)
+    query = (select(Report, Record, contact_agency).join(Record, Record.id == Report.record_id)
+             .outerjoin(Contact, Contact.key == Report.contact_key)
+             .outerjoin(contact_agency, contact_agency.id == Contact.agency_id)
+             .order_by(Record.received_at.desc(), Record.rid.desc()))
+    if actor.role != "admin":
+        query = query.where(contact_agency.country == actor.agency.country)
+    return query

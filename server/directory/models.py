@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..access.models import Agency
+from ..store.models import Record
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -62,3 +63,16 @@ class Contact(db.Model):
     updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     removed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     agency: Mapped[Agency] = relationship()
+
+
+class Report(db.Model):
+    """An officer's report that a contact did not work (the directory_feedback form), for
+    the maintainers of the contact's country (service.reports_for)."""
+
+    __tablename__ = "directory_reports"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    contact_key: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    problem: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    record: Mapped["Record"] = relationship()

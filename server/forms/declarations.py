@@ -61,6 +61,8 @@ class Form:
     fields: tuple
     # The oldest app able to render this definition; older apps keep their cached version.
     min_app_version: str = "0.1.0"
+    # A form opened from another screen (a directory contact), not from the home screen.
+    started_from: str | None = None
 
 
 def text(name, label, required=False, max_length=300, **options):
@@ -226,8 +228,19 @@ MARKET_OBSERVATION_V2 = _revised(
             code("price_basis", _l("What the price is for"), "price_basis", required_when=("price", None))),
     })
 
+# "This number did not work": sealed and synced like any record, so that a report typed
+# offline reaches the supervisors who maintain the directory (issue 16). Opened from a
+# contact, which fills in `contact` and `number`; apps before 0.4.0 have no directory.
+DIRECTORY_FEEDBACK_V1 = Form("directory_feedback", 1, _l("Directory contact report"), (
+    text("contact", _l("Contact"), required=True, max_length=64),
+    Field("number", "phone", _l("Number tried")),
+    code("problem", _l("What went wrong"), "directory_problem", required=True),
+    text("note", _l("Note"), max_length=1000),
+    text("reporting_officer", _l("Reporting officer"), required=True),
+), min_app_version="0.4.0", started_from="directory")
+
 FORMS = {(form.id, form.version): form
-         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2)}
+         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2, DIRECTORY_FEEDBACK_V1)}
 
 
 def latest(form_id):

@@ -26,9 +26,12 @@ def _field(declared):
 
 
 def definition(form):
-    return {"form": form.id, "version": form.version, "title": form.title,
-            "min_app_version": form.min_app_version,
-            "fields": [_field(f) for f in form.fields]}
+    out = {"form": form.id, "version": form.version, "title": form.title,
+           "min_app_version": form.min_app_version,
+           "fields": [_field(f) for f in form.fields]}
+    if form.started_from:
+        out["started_from"] = form.started_from
+    return out
 
 
 def serialize(form):

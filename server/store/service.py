@@ -5,6 +5,7 @@ then a batch's plans go in together (`insert_all`: one multi-row INSERT per tabl
 push of a hundred records costs a handful of statements rather than a unit-of-work flush
 per record.
 """
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -145,7 +146,16 @@ def _file_market_observation(filing, data):
         }, "vendor_account")
 
 
-FILERS = {"seizure": _file_seizure, "market_observation": _file_market_observation}
+def _file_directory_feedback(filing, data):
+    from ..directory.models import Report
+
+    filing.detail_model = Report
+    filing.detail = {"contact_key": data["contact"], "number": data.get("number"), "problem": data["problem"],
+                     "note": data.get("note")}
+
+
+FILERS = {"seizure": _file_seizure, "market_observation": _file_market_observation,
+          "directory_feedback": _file_directory_feedback}
 
 
 def plan_record(*, entry, device, header, document, data, supersedes=None, pin_resets=None):
@@ -191,10 +201,11 @@ def insert_all(filings):
     RETURNING on both SQLite and PostgreSQL): records first, for their ids; then typed rows,
     items, entities and mentions."""
     record_ids = _insert_returning_ids(Record, [filing.record for filing in filings])
-    details, items, entities, roles = {Seizure: [], MarketObservation: []}, {SeizureItem: [], MarketItem: []}, [], []
+    details, items, entities, roles = defaultdict(list), defaultdict(list), [], []
     for record_id, filing in zip(record_ids, filings, strict=True):
         details[filing.detail_model].append({**filing.detail, "record_id": record_id})
-        items[filing.item_model].extend({**item, "record_id": record_id} for item in filing.items)
+        if filing.items:
+            items[filing.item_model].extend({**item, "record_id": record_id} for item in filing.items)
         for entity, role in filing.entities:
             entities.append(entity)
             roles.append((record_id, role))
