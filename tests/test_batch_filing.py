@@ -11,26 +11,26 @@ from tests.helpers import SEIZURE
 
 
 
-def _statements(app):
+def _sync_seeing_statements(app, device):
+    """The phone's sync, and the start of every SQL statement the server ran for it."""
     seen = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.split("(")[0].strip())
 
-    event.listen(db.engine, "before_cursor_execute", before)
-    return seen, lambda: event.remove(db.engine, "before_cursor_execute", before)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            return device.sync(), seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
 
 
 def test_a_batch_goes_in_with_one_insert_per_table(app, device):
     for n in range(25):
         device.seal({**SEIZURE, "narrative": f"batch {n}",
                      "suspects": [*SEIZURE["suspects"], {"name": f"Demo {n}", "nationality": "VN"}]})
-    with app.app_context():
-        seen, stop = _statements(app)
-        try:
-            receipts = device.sync()
-        finally:
-            stop()
+    receipts, seen = _sync_seeing_statements(app, device)
     assert [r["status"] for r in receipts] == ["accepted"] * 25
     inserts = {table: seen.count(f"INSERT INTO {table}") for table in
                ("records", "seizures", "seizure_items", "entities", "mentions")}
@@ -86,12 +86,7 @@ def test_a_record_refused_by_its_checks_leaves_its_batch_in_one_insert(app, devi
     device.seal(SEIZURE)
     device.seal(bad)
     device.seal(SEIZURE)
-    with app.app_context():
-        seen, stop = _statements(app)
-        try:
-            receipts = device.sync()
-        finally:
-            stop()
+    receipts, seen = _sync_seeing_statements(app, device)
     assert [(r["status"], r["code"]) for r in receipts] == [
         ("accepted", None), ("quarantined", refused), ("accepted", None)]
     assert seen.count("INSERT INTO records") == 1

@@ -17,6 +17,16 @@ from server.sync import ledger, merkle
 from tests.conftest import make_app
 
 
+def _on_a_new_database(database_url, tmp_path, scenario):
+    """scenario(url) on a new, empty database of the backend under test."""
+    if database_url.startswith("sqlite"):
+        scenario(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    else:
+        with scratch_database(database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres",
+                              "wildledger_migration") as url:
+            scenario(url)
+
+
 def test_migrations_build_every_table_and_match_the_models(app):
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
@@ -73,12 +83,7 @@ def test_the_transparency_log_migration_builds_the_tree_over_existing_rows(datab
                     connection.execute(text("UPDATE ledger SET seq = 9 WHERE idx = 1"))
             db.engine.dispose()
 
-    if database_url.startswith("sqlite"):
-        scenario(f"sqlite:///{tmp_path / 'before-the-log.sqlite'}")
-    else:
-        with scratch_database(database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres",
-                              "wildledger_migration") as url:
-            scenario(url)
+    _on_a_new_database(database_url, tmp_path, scenario)
 
 
 def test_the_directory_migrations_give_agencies_their_functions_and_fill_the_crossings(database_url, tmp_path):
@@ -106,9 +111,4 @@ def test_the_directory_migrations_give_agencies_their_functions_and_fill_the_cro
             db.session.remove()
             db.engine.dispose()
 
-    if database_url.startswith("sqlite"):
-        scenario(f"sqlite:///{tmp_path / 'before-the-directory.sqlite'}")
-    else:
-        with scratch_database(database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres",
-                              "wildledger_migration") as url:
-            scenario(url)
+    _on_a_new_database(database_url, tmp_path, scenario)
