@@ -52,6 +52,7 @@ def test_revoke_from_the_command_line(app, device):
 def test_demo_load_is_idempotent_and_marked(app):
     first = app.test_cli_runner().invoke(args=["demo", "load"])
     assert first.exit_code == 0 and "3 users" not in first.output and "12 demo records" in first.output
+    assert "10 demo directory contacts" in first.output
     again = app.test_cli_runner().invoke(args=["demo", "load"])
     assert "already loaded" in again.output
     from server.store.models import Record
@@ -59,6 +60,11 @@ def test_demo_load_is_idempotent_and_marked(app):
     with app.app_context():
         narratives = [r.content.get("narrative") or r.content["notes"] for r in db.session.query(Record)]
     assert narratives and all(n.startswith("[DEMO]") for n in narratives)
+    from server.directory.models import Contact
+
+    with app.app_context():
+        contacts = db.session.query(Contact).all()
+    assert contacts and all(c.demo and "demo" in c.role["en"] for c in contacts)
 
 
 def test_demo_simulate_pushes_through_a_running_server(app, tmp_path):

@@ -33,7 +33,8 @@ def is_demo_instance():
 
 @demo_cli.command("load")
 def load():
-    """Agencies, one supervisor and analyst per country, and a few demo records."""
+    """Agencies, one supervisor and analyst per country, a few demo records and demo
+    directory contacts."""
     summary = loader.load(current_app._get_current_object())
     # The mark lets `demo simulate` run here. A store that had users before is marked only
     # if they are the demo's own (one loaded before the mark existed), never a real one. A
@@ -41,7 +42,8 @@ def load():
     if not current_app.config["TESTING"] and (summary is not None or _demo_people_present()):
         config.save_instance_settings(current_app.instance_path, demo=True)
     click.echo(_("Demo data already loaded.") if summary is None else
-               _("Loaded %(agencies)d agencies, %(users)d users, %(records)d demo records.", **summary))
+               _("Loaded %(agencies)d agencies, %(users)d users, %(records)d demo records and %(contacts)d demo "
+                 "directory contacts.", **summary))
 
 
 @demo_cli.command("simulate")

@@ -1,17 +1,21 @@
-"""Demo data: invented people and a few clearly marked records, over the real agencies."""
+"""Demo data: invented people, a few clearly marked records and demo directory contacts
+(numbers from unassigned ranges, checked as such on import), over the real agencies."""
 import random
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from ..access import service as access
 from ..access.models import User
 from ..devices import service as devices
+from ..directory import service as directory
 from ..extensions import db
 from ..reference import agencies as agencies_reference
 from . import content
 from .simulator import FlaskTransport, SimulatedDevice
 
 DEMO_RECORDS_PER_COUNTRY = 3
+DEMO_DIRECTORY = Path(__file__).with_name("directory.csv")
 
 
 def load(app):
@@ -19,6 +23,9 @@ def load(app):
     if db.session.scalar(select(func.count()).select_from(User)):
         return None
     agencies = sum(agencies_reference.load())
+    report = directory.import_file(DEMO_DIRECTORY)
+    if not report.ok:
+        raise ValueError("; ".join(map(str, report.problems)))
     people = content.people()
     for person in people["supervisors"] + people["analysts"]:
         access.create_user(person["username"], person["display_name"], person["role"], person["agency"],
@@ -36,4 +43,4 @@ def load(app):
         device.seal(content.market_observation(rng, agency_code), form="market_observation")
         records += sum(r["status"] == "accepted" for r in device.sync())
     users = db.session.scalar(select(func.count()).select_from(User))
-    return {"agencies": agencies, "users": users, "records": records}
+    return {"agencies": agencies, "users": users, "records": records, "contacts": len(report.created)}
