@@ -141,6 +141,18 @@ def test_loading_agencies_twice_deletes_nothing_and_keeps_the_retired(app, tmp_p
         assert _agency_rows() == before
 
 
+def _refused_and_nothing_changed(app, tmp_path, rows, reason):
+    """Loading an agencies file of `rows` is refused, naming `reason`, and the store is as it was."""
+    broken = tmp_path / "agencies.json"
+    broken.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        before = _agency_rows()
+        with pytest.raises(ValueError, match=reason):
+            agencies.load(broken)
+        db.session.rollback()
+        assert _agency_rows() == before
+
+
 def test_a_retirement_in_favour_of_an_unknown_agency_is_refused_before_anything_changes(app, tmp_path):
     rows = json.loads(AGENCIES_FILE.read_text("utf-8"))
     for row in rows:
@@ -148,14 +160,7 @@ def test_a_retirement_in_favour_of_an_unknown_agency_is_refused_before_anything_
             row["retired"]["successor"] = "VN-NOWHERE"
         if row["code"] == "VN-HQ":
             row["names"]["en"] = "changed"
-    broken = tmp_path / "agencies.json"
-    broken.write_text(json.dumps(rows), encoding="utf-8")
-    with app.app_context():
-        before = _agency_rows()
-        with pytest.raises(ValueError, match="VN-NOWHERE"):
-            agencies.load(broken)
-        db.session.rollback()
-        assert _agency_rows() == before
+    _refused_and_nothing_changed(app, tmp_path, rows, "VN-NOWHERE")
 
 
 def test_a_retired_agency_is_accepted_at_intake_and_filed_under_its_successor(app, device):
@@ -244,11 +249,4 @@ def test_an_agency_without_a_known_function_is_refused_before_anything_changes(a
     rows = json.loads(AGENCIES_FILE.read_text(encoding="utf-8"))
     rows[0]["functions"] = ["fishing"]
     rows[1]["names"]["en"] = "changed"
-    broken = tmp_path / "agencies.json"
-    broken.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    with app.app_context():
-        before = _agency_rows()
-        with pytest.raises(ValueError, match="fishing"):
-            agencies.load(broken)
-        db.session.rollback()
-        assert _agency_rows() == before
+    _refused_and_nothing_changed(app, tmp_path, rows, "fishing")
