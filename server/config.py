@@ -124,6 +124,8 @@ def from_environment(instance_path):
         # which apps before 0.2.0 check. Turn off once every phone runs 0.2.0 or later.
         "LEGACY_ANSWER_SIGNATURE": _int("WILDLEDGER_LEGACY_ANSWER_SIGNATURE", 1) == 1,
         "BABEL_DEFAULT_LOCALE": "en",
+        # A directory contact not verified for this many days is shown "may be out of date".
+        "DIRECTORY_STALE_AFTER_DAYS": _int("WILDLEDGER_DIRECTORY_STALE_AFTER_DAYS", 180),
         # Behind nginx: how many proxy hops to trust for the client address and scheme
         # (the failed-auth limiter counts per address).
         "PROXY_FIX": _int("WILDLEDGER_PROXY_FIX", 0),

@@ -19,6 +19,9 @@ class Agency(db.Model):
     # What it does, from codes/agency_function: how a counterpart across a border is found.
     functions: Mapped[list] = mapped_column(JSON, default=list)
     province: Mapped[str | None] = mapped_column(String(80))
+    level: Mapped[str | None] = mapped_column(String(20))  # codes/agency_level
+    provinces: Mapped[list] = mapped_column(JSON, default=list)  # ISO 3166-2 codes it covers
+    crossings: Mapped[list] = mapped_column(JSON, default=list)  # crossing keys it works at
     name_en: Mapped[str] = mapped_column(Text)
     name_vi: Mapped[str] = mapped_column(Text)
     name_lo: Mapped[str] = mapped_column(Text)
@@ -29,6 +32,9 @@ class Agency(db.Model):
     # over its work (server/reference/agencies.py).
     retired_on: Mapped[date | None] = mapped_column(Date)
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    # Set when a maintainer changes the agency with `flask directory agency …`: from then on
+    # `flask agencies load` leaves it as the maintainer left it.
+    maintained_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
     def name(self, locale):
         return {"vi": self.name_vi, "lo": self.name_lo, "zh_Hans": self.name_zh_hans}.get(

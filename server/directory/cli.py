@@ -1,9 +1,15 @@
+import json
+
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from sqlalchemy import select
 
-from . import service, sheets
+from ..access.models import Agency
+from ..extensions import db
+from ..reference.publish import publish
+from . import agencies, counterparts, service, sheets
 
 directory_cli = AppGroup("directory", help="The emergency contact directory.")
 
@@ -42,9 +48,176 @@ def export_command(path, removed):
 @click.argument("key")
 def history_command(key):
     """Every change to one contact: when, by whom, what."""
-    entries = service.history(key)
+    entries = service.history(f"contact:{key}")
     if not entries:
         raise click.ClickException(_("No change to %(key)s is recorded.", key=key))
+    _echo_history(entries)
+
+
+def _echo_history(entries):
     for entry in entries:
-        changed = ", ".join((entry.detail or {}).get("changed", []))
+        detail = entry.detail or {}
+        changed = ", ".join(detail.get("changed", []) if "changed" in detail else detail)
         click.echo(f"{entry.at:%Y-%m-%d %H:%M} {entry.actor_kind}:{entry.actor} {entry.action} {changed}".rstrip())
+
+
+agency_cli = AppGroup("agency", help="Agencies, as the directory keeps them: changed here, never deleted.")
+directory_cli.add_command(agency_cli)
+
+
+def _agency_options(command):
+    """The fields of an agency, each optional for `set`; repeated options give lists."""
+    for option in reversed((
+        click.option("--country", help="ISO 3166-1 alpha-2, e.g. VN"),
+        click.option("--kind", help="e.g. customs, forest_protection, border_guard"),
+        click.option("--level", help="codes/agency_level: national, regional, provincial, border_post"),
+        click.option("--function", "functions", multiple=True, help="codes/agency_function; repeat for each"),
+        click.option("--parent", help="the code of the agency above it"),
+        click.option("--province-name", "province", help="the province, as a name (English)"),
+        click.option("--province", "provinces", multiple=True, help="ISO 3166-2 code it covers; repeat"),
+        click.option("--crossing", "crossings", multiple=True, help="crossing key it works at; repeat"),
+        click.option("--name", "names", multiple=True, metavar="LANG=TEXT", help="en=…, vi=…, lo=…, zh_Hans=…"),
+        click.option("--source", help="where the name and facts come from"),
+    )):
+        command = option(command)
+    return command
+
+
+def _changes(values):
+    changes = {name: value for name, value in values.items() if value not in (None, ())}
+    for name in ("functions", "provinces", "crossings"):
+        if name in changes:
+            changes[name] = list(changes[name])
+    if "names" in changes:
+        pairs = [text.partition("=") for text in changes["names"]]
+        if any(not sep for _language, sep, _text in pairs):
+            raise click.BadParameter(_("Write each name as LANG=TEXT, e.g. vi=Chi cục Kiểm lâm."), param_hint="--name")
+        changes["names"] = {language.strip(): text.strip() for language, _sep, text in pairs}
+    return changes
+
+
+def _save_agency(code, values, create):
+    try:
+        changed = agencies.save(code, _changes(values), create=create)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(_("%(code)s: changed %(fields)s.", code=code, fields=", ".join(changed)) if changed
+               else _("%(code)s: nothing to change.", code=code))
+
+
+@agency_cli.command("add")
+@click.argument("code")
+@_agency_options
+def agency_add(code, **values):
+    """A new agency, with every field: names in the four languages, country, kind, level,
+    functions and a source note."""
+    _save_agency(code, values, create=True)
+
+
+@agency_cli.command("set")
+@click.argument("code")
+@_agency_options
+def agency_set(code, **values):
+    """Change some fields of an agency; the others stay."""
+    _save_agency(code, values, create=False)
+
+
+@agency_cli.command("retire")
+@click.argument("code")
+@click.option("--on", "on", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="the day it ceased")
+@click.option("--successor", help="the code of the agency that took over its work")
+def agency_retire(code, on, successor):
+    """A dissolved or merged agency: kept, with the day and its successor. Records naming it
+    are still accepted, and filed under the successor."""
+    _save_agency(code, {"retired": {"on": on.date().isoformat(), "successor": successor}}, create=False)
+
+
+@agency_cli.command("show")
+@click.argument("code")
+def agency_show(code):
+    """An agency's fields and every change made to it."""
+    agency = db.session.scalar(select(Agency).filter_by(code=code))
+    if agency is None:
+        raise click.ClickException(_("No agency %(code)s.", code=code))
+    codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
+    click.echo(json.dumps(agencies.as_row(agency, codes), ensure_ascii=False, indent=1))
+    _echo_history(service.history(f"agency:{code}"))
+
+
+link_cli = AppGroup("link", help="Counterparts across crossings: who does the same job on the other side.")
+directory_cli.add_command(link_cli)
+
+
+@link_cli.command("set")
+@click.argument("key")
+@click.option("--agency", "codes", multiple=True, help="one agency of each side; give two, or none with --none-known")
+@click.option("--none-known", is_flag=True, help="say that no counterpart is known (the note says what to do instead)")
+@click.option("--function", "functions", multiple=True, required=True, help="codes/agency_function; repeat")
+@click.option("--basis", help="codes/counterpart_basis: bilateral_agreement, border_liaison_office, cites, …")
+@click.option("--crossing", "crossings", multiple=True, help="crossing key; repeat")
+@click.option("--border", "borders", multiple=True, help="every crossing of a border: CN-VN, LA-VN or CN-LA")
+@click.option("--note", help="why, and from what source")
+def link_set(key, codes, none_known, functions, basis, crossings, borders, note):
+    """Add or replace one link (or one "none known" statement)."""
+    if bool(codes) == none_known:
+        raise click.UsageError(_("Give two agencies with --agency, or --none-known."))
+    entry = {"key": key, "agencies": list(codes), "functions": list(functions), "basis": basis,
+             "crossings": list(crossings), "borders": list(borders), "note": note}
+    _save_link(entry)
+
+
+@link_cli.command("remove")
+@click.argument("key")
+def link_remove(key):
+    """Remove a link: phones drop it at their next sync."""
+    _save_link({"key": key}, remove=True)
+
+
+def _save_link(entry, remove=False):
+    try:
+        link = counterparts.save(entry, remove=remove)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    publish(["counterparts"])
+    click.echo(_("Removed %(key)s.", key=link.key) if remove else _("Saved %(key)s.", key=link.key))
+    gaps = counterparts.gaps()
+    if gaps:
+        click.echo(ngettext("%(num)d crossing and function now has neither a counterpart nor a note:",
+                            "%(num)d crossings and functions now have neither a counterpart nor a note:",
+                            len(gaps)), err=True)
+        for crossing, function in gaps:
+            click.echo(f"  {crossing} {function}", err=True)
+
+
+@link_cli.command("list")
+@click.option("--crossing", help="only those applying to this crossing")
+def link_list(crossing):
+    """Every link in force, and every crossing and function with neither link nor note."""
+    for link in counterparts.current_links():
+        if crossing and crossing not in link.crossings:
+            continue
+        ends = " ↔ ".join(link.agencies) or _("none known")
+        click.echo(f"{link.key}\t{','.join(link.functions)}\t{ends}\t{link.basis or ''}")
+    gaps = counterparts.gaps()
+    for gap_crossing, function in gaps:
+        if not crossing or crossing == gap_crossing:
+            click.echo(_("No counterpart and no note: %(crossing)s %(function)s", crossing=gap_crossing,
+                         function=function), err=True)
+
+
+@directory_cli.command("counterparts")
+@click.argument("agency_code")
+@click.argument("crossing")
+def counterparts_command(agency_code, crossing):
+    """What "My counterpart" shows an officer of AGENCY_CODE at CROSSING."""
+    agency = db.session.scalar(select(Agency).filter_by(code=agency_code))
+    if agency is None:
+        raise click.ClickException(_("No agency %(code)s.", code=agency_code))
+    found, unknown = counterparts.for_officer(agency, crossing)
+    for code, link in found:
+        click.echo(f"{code}\t{link.basis}\t{link.key}")
+    for link in unknown:
+        click.echo(_("None known for %(functions)s: %(note)s", functions=", ".join(link.functions), note=link.note))
+    if not found and not unknown:
+        click.echo(_("Nothing is recorded for this agency's functions at this crossing."))

@@ -37,6 +37,29 @@ class Crossing(db.Model):
                 "sides": self.sides, "note": self.note}
 
 
+class Counterpart(db.Model):
+    """Who an agency's counterpart across a crossing is, for one or more functions: two
+    agencies of the crossing's two countries and the basis of their link; or, with no
+    agencies, the statement that none is known (and what to do instead, in the note).
+    Seeded from server/reference/data/counterparts.json by `flask agencies load`, maintained
+    with `flask directory link …`; removed ones keep their row, so phones drop them."""
+
+    __tablename__ = "counterparts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    agencies: Mapped[list] = mapped_column(JSON)  # two agency codes, or [] for "none known"
+    functions: Mapped[list] = mapped_column(JSON)  # codes/agency_function
+    basis: Mapped[str | None] = mapped_column(String(40))  # codes/counterpart_basis
+    crossings: Mapped[list] = mapped_column(JSON)  # crossing keys, borders already expanded
+    note: Mapped[str | None] = mapped_column(Text)
+    maintained_at: Mapped[object | None] = mapped_column(UTCDateTime)  # see Agency.maintained_at
+    removed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+    def item(self):
+        return {"key": self.key, "agencies": self.agencies, "functions": self.functions, "basis": self.basis,
+                "crossings": self.crossings, "note": self.note}
+
+
 class Contact(db.Model):
     __tablename__ = "directory_contacts"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -361,7 +361,9 @@ def for_device(data, agency):
     """What a phone of `agency` receives of a published contact: the contact without its
     audience, or None if the audience leaves the phone out (it is sent a tombstone, so a
     contact whose audience shrank disappears from phones no longer in it)."""
-    audience = data[AUDIENCE]
+    audience = data.get(AUDIENCE)
+    if audience is None:  # what the collection says of itself (publish.ABOUT)
+        return data
     if audience["supervisors_only"] or (agency.country not in audience["countries"]
                                         and agency.code not in audience["agencies"]):
         return None
@@ -409,6 +411,7 @@ def _row(contact):
     }
 
 
-def history(key):
-    """The audit entries of one contact, oldest first."""
-    return db.session.scalars(select(AuditEntry).filter_by(target=f"contact:{key}").order_by(AuditEntry.seq)).all()
+def history(target):
+    """The audit entries of one directory entry ("contact:<key>", "agency:<code>",
+    "counterpart:<key>"), oldest first."""
+    return db.session.scalars(select(AuditEntry).filter_by(target=target).order_by(AuditEntry.seq)).all()

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from ..access.models import Agency
 from ..extensions import db
 from . import catalog
-from ..directory import crossings
+from ..directory import counterparts, crossings
+from ..directory.models import Crossing
 from .current import current
 from .publish import publish
 
@@ -27,13 +28,27 @@ AGENCIES_FILE = Path(__file__).with_name("agencies.json")
 
 
 def load(path=AGENCIES_FILE):
-    """Insert the agencies this store lacks, and update the names, notes and retirements of
-    the others. Nothing is deleted: an agency the file no longer lists stays as it was.
-    Returns (added, updated)."""
+    """Insert the agencies this store lacks, and update the others, except those a
+    maintainer has changed (`flask directory agency …`): from that change on, the store holds
+    the agency as they left it. Nothing is deleted: an agency the file no longer lists stays
+    as it was. The crossings and counterparts of the same release come with them. Checked
+    first: any error and nothing changes. Returns (added, updated)."""
     rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        added, updated = _load(rows)
+    except ValueError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    publish(["agencies", "crossings", "counterparts"])
+    return added, updated
+
+
+def _load(rows):
     existing = {agency.code: agency for agency in db.session.scalars(select(Agency))}
-    _check_functions(rows)
-    _check_retirements(rows, existing)
+    crossings.load()
+    check_rows(rows, existing, {key for key, in db.session.execute(select(Crossing.key))})
+    rows = [row for row in rows if row["code"] not in existing or existing[row["code"]].maintained_at is None]
     added = updated = 0
     for row in rows:
         agency = existing.get(row["code"])
@@ -43,24 +58,53 @@ def load(path=AGENCIES_FILE):
             added += 1
         else:
             updated += 1
-        agency.country, agency.kind, agency.province, agency.source = (
-            row["country"], row["kind"], row["province"], row["source"])
-        agency.functions = row["functions"]
-        agency.name_en, agency.name_vi = row["names"]["en"], row["names"]["vi"]
-        agency.name_lo, agency.name_zh_hans = row["names"]["lo"], row["names"]["zh_Hans"]
+        set_fields(agency, row)
     db.session.flush()
     for row in rows:
-        agency, retired = existing[row["code"]], row.get("retired")
-        parent = existing.get(row["parent"]) if row["parent"] else None
-        agency.parent_id = parent.id if parent else None
-        agency.retired_on = date.fromisoformat(retired["on"]) if retired else None
-        successor = existing[retired["successor"]] if retired and retired["successor"] else None
-        agency.successor_id = successor.id if successor else None
-    # The crossings agencies work at come from the same release of reference data.
-    crossings.load()
-    db.session.commit()
-    publish(["agencies", "crossings"])
+        set_links(existing[row["code"]], row, existing)
+    counterparts.load()
     return added, updated
+
+
+def set_fields(agency, row):
+    """An agency's own values from a row shaped like agencies.json."""
+    agency.country, agency.kind, agency.province, agency.source = (
+        row["country"], row["kind"], row["province"], row["source"])
+    agency.functions, agency.level = row["functions"], row["level"]
+    agency.provinces, agency.crossings = row["provinces"], row["crossings"]
+    agency.name_en, agency.name_vi = row["names"]["en"], row["names"]["vi"]
+    agency.name_lo, agency.name_zh_hans = row["names"]["lo"], row["names"]["zh_Hans"]
+
+
+def set_links(agency, row, by_code):
+    """Parent and retirement, once every agency the row names has an id."""
+    retired = row.get("retired")
+    parent = by_code.get(row["parent"]) if row["parent"] else None
+    agency.parent_id = parent.id if parent else None
+    agency.retired_on = date.fromisoformat(retired["on"]) if retired else None
+    successor = by_code[retired["successor"]] if retired and retired["successor"] else None
+    agency.successor_id = successor.id if successor else None
+
+
+def _check_places(rows, crossing_keys):
+    """Levels from codes/agency_level; provinces as ISO 3166-2 codes of the agency's country;
+    crossings the store knows."""
+    levels = catalog.code_keys("agency_level")
+    for row in rows:
+        if row.get("level") not in levels:
+            raise ValueError(f"agency {row['code']} needs a level from codes/agency_level, not {row.get('level')!r}")
+        wrong = [code for code in row.get("provinces", ()) if not code.startswith(row["country"] + "-")]
+        unknown = sorted(set(row.get("crossings", ())) - crossing_keys)
+        if wrong or unknown or "provinces" not in row or "crossings" not in row:
+            raise ValueError(f"agency {row['code']} needs provinces of {row['country']} and known crossings, "
+                             f"not {wrong or unknown or 'none'}")
+
+
+def check_rows(rows, existing, crossing_keys):
+    """Raises ValueError, before anything changes, for a row the store cannot take."""
+    _check_functions(rows)
+    _check_retirements(rows, existing)
+    _check_places(rows, crossing_keys)
 
 
 def _check_functions(rows):

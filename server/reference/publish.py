@@ -8,6 +8,7 @@ version order, the items and tombstones newer than the phone's checkpoint.
 import hashlib
 import json
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..access.models import Agency
@@ -43,7 +44,8 @@ def _agencies():
     codes = {agency.id: agency.code for agency in agencies}
     return {agency.code: {"code": agency.code, "country": agency.country, "kind": agency.kind,
                           "functions": agency.functions, "pinyin": pinyin_keys(agency.name_zh_hans),
-                          "province": agency.province, "parent": codes.get(agency.parent_id),
+                          "province": agency.province, "level": agency.level, "provinces": agency.provinces,
+                          "crossings": agency.crossings, "parent": codes.get(agency.parent_id),
                           "names": {locale: agency.name(locale) for locale in LOCALES},
                           "source": agency.source, "retired": _retired(agency, codes)}
             for agency in agencies}
@@ -88,7 +90,14 @@ def _keys():
 def _directory():
     from ..directory import service as directory
 
-    return directory.published()
+    return {**directory.published(),
+            ABOUT: {"stale_after_days": current_app.config["DIRECTORY_STALE_AFTER_DAYS"]}}
+
+
+def _counterparts():
+    from ..directory import counterparts
+
+    return {**counterparts.published(), ABOUT: {"source": counterparts.source_note()}}
 
 
 def _for_device(name, data, agency):
@@ -110,6 +119,7 @@ SOURCES = {
     "translations": _translations,
     "keys": _keys,
     "directory": _directory,
+    "counterparts": _counterparts,
 }
 
 

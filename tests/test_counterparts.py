@@ -1,0 +1,188 @@
+"""The directory's agencies and counterparts (issue 16): the reference data covers every
+crossing and function, maintainers change agencies and links with commands, every change is
+audited, and phones receive links and their removal."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from server.access.models import Agency
+from server.directory import counterparts
+from server.directory.models import Counterpart, Crossing
+from server.extensions import db
+from server.reference import agencies, catalog
+from server.store.models import Record
+from tests.conftest import enroll_device
+from tests.helpers import SEIZURE
+
+
+def _flask(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def _agency(app, code):
+    with app.app_context():
+        return db.session.scalar(select(Agency).filter_by(code=code))
+
+
+# -- the reference data --------------------------------------------------------------------
+
+def test_every_crossing_and_function_has_a_counterpart_or_says_none_is_known(app):
+    with app.app_context():
+        assert counterparts.gaps() == []
+        links = counterparts.current_links()
+        crossings = db.session.scalars(select(Crossing)).all()
+    assert len(crossings) == 35
+    functions = catalog.code_keys("agency_function")
+    for crossing in crossings:
+        here = [link for link in links if crossing.key in link.crossings]
+        assert {f for link in here for f in link.functions} >= functions, crossing.key
+        assert any(link.agencies for link in here), f"{crossing.key}: not one counterpart known"
+    assert all(link.note for link in links if not link.agencies)
+
+
+def test_every_agency_says_its_level_provinces_and_crossings(app):
+    rows = json.loads(agencies.AGENCIES_FILE.read_text(encoding="utf-8"))
+    provinces = {"VN": 8, "LA": 7, "CN": 2}  # at least the border provinces the issue names
+    covered = {country: {p for row in rows if row["country"] == country for p in row["provinces"]}
+               for country in provinces}
+    for country, least in provinces.items():
+        assert len(covered[country]) >= least, (country, sorted(covered[country]))
+    assert {"VN-13", "VN-09", "VN-04", "VN-02", "VN-71", "VN-23", "VN-22", "VN-25"} <= covered["VN"]
+    assert {"LA-LM", "LA-PH", "LA-OU", "LA-BL", "LA-KH", "LA-SV", "LA-HO"} <= covered["LA"]
+    assert {"CN-GX", "CN-YN"} <= covered["CN"]
+    assert all(row["source"] and all(row["names"].values()) for row in rows)
+
+
+@pytest.mark.parametrize("officer, crossing, expected", [
+    # A Chinese forest-police officer at Boten – Mohan: the Lao provincial and national
+    # forest inspection.
+    ("CN-FP-YN", "LA-CN:boten--mohan", {"LA-DOFI-LNT", "LA-DOFI"}),
+    # Vietnamese customs at Móng Cái: Dongxing customs and its anti-smuggling branch.
+    ("VN-HQ-MONGCAI", "VN-CN:mong-cai--dongxing", {"CN-HG-DX", "CN-HG-DX-ASB"}),
+])
+def test_my_counterpart_finds_the_agency_doing_the_same_job_across_the_crossing(app, officer, crossing, expected):
+    with app.app_context():
+        found, _unknown = counterparts.for_officer(db.session.scalar(select(Agency).filter_by(code=officer)), crossing)
+        assert expected <= {code for code, _link in found}
+        assert all(link.basis for _code, link in found)
+    result = _flask(app, "directory", "counterparts", officer, crossing)
+    assert result.exit_code == 0 and all(code in result.output for code in expected)
+
+
+def test_a_bad_counterparts_file_changes_nothing(app, tmp_path):
+    body = json.loads(counterparts.COUNTERPARTS_FILE.read_text(encoding="utf-8"))
+    body["links"][0] = {**body["links"][0], "agencies": ["VN-HQ", "VN-KL"], "note": "both Vietnamese"}
+    body["links"][1] = {**body["links"][1], "note": "changed"}
+    path = tmp_path / "counterparts.json"
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    with app.app_context():
+        before = {link.key: link.item() for link in counterparts.current_links()}
+        with pytest.raises(counterparts.InvalidLink, match="not of the two countries"):
+            counterparts.load(path)
+        db.session.rollback()
+        assert {link.key: link.item() for link in counterparts.current_links()} == before
+
+
+# -- maintained by command -------------------------------------------------------------------
+
+NEW_AGENCY = ["directory", "agency", "add", "VN-KL-TEST", "--country", "VN", "--kind", "forest_protection",
+              "--level", "provincial", "--function", "forest_law_enforcement", "--parent", "VN-KL",
+              "--province", "VN-13", "--crossing", "VN-CN:mong-cai--dongxing",
+              "--name", "en=Test Forest Protection Unit", "--name", "vi=Đơn vị Kiểm lâm thử nghiệm",
+              "--name", "lo=ໜ່ວຍປ້ອງກັນປ່າໄມ້ທົດລອງ", "--name", "zh_Hans=测试森林保护单位",
+              "--source", "made up by a test"]
+
+
+def test_an_agency_is_added_changed_and_retired_by_command_and_every_change_is_audited(app, device):
+    assert _flask(app, *NEW_AGENCY).exit_code == 0
+    again = _flask(app, *NEW_AGENCY)
+    assert again.exit_code != 0 and "never reused" in again.output
+    changed = _flask(app, "directory", "agency", "set", "VN-KL-TEST", "--name", "en=Test Forest Unit")
+    assert changed.exit_code == 0 and "names" in changed.output
+    retired = _flask(app, "directory", "agency", "retire", "VN-KL-TEST", "--on", "2026-11-01", "--successor", "VN-KL")
+    assert retired.exit_code == 0, retired.output
+    shown = _flask(app, "directory", "agency", "show", "VN-KL-TEST")
+    assert '"en": "Test Forest Unit"' in shown.output
+    assert [line.split()[3] for line in shown.output.splitlines() if "directory.agency." in line] == [
+        "directory.agency.created", "directory.agency.updated", "directory.agency.updated"]
+
+    # The reference file no longer speaks for an agency a maintainer changed.
+    _flask(app, "directory", "agency", "set", "VN-HQ-MONGCAI", "--name", "en=Mong Cai Customs (edited)")
+    with app.app_context():
+        agencies.load()
+    assert _agency(app, "VN-HQ-MONGCAI").name_en == "Mong Cai Customs (edited)"
+
+    # A record sealed under the retired code is still accepted, and filed under its successor.
+    rid = device.seal({**SEIZURE, "agency": "VN-KL-TEST"})
+    assert [receipt["status"] for receipt in device.sync()] == ["accepted"]
+    with app.app_context():
+        record = db.session.scalar(select(Record).filter_by(rid=rid))
+        assert record.seizure.seizing_agency == "VN-KL" and record.flags == ["retired_code"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--country", "VN", "--kind", "customs", "--level", "nowhere", "--function", "customs"], "level"),
+    (["--country", "VN", "--kind", "customs", "--level", "provincial", "--function", "customs",
+      "--name", "en=X", "--source", "s"], "name vi"),
+    (["--country", "VN", "--kind", "customs", "--level", "provincial", "--function", "fishing"], "functions"),
+    (["--country", "VN", "--kind", "customs", "--level", "provincial", "--function", "customs",
+      "--crossing", "VN-CN:nowhere"], "crossings"),
+])
+def test_an_agency_command_with_a_bad_value_says_so_and_changes_nothing(app, args, says):
+    names = ["--name", "en=X", "--name", "vi=X", "--name", "lo=X", "--name", "zh_Hans=X", "--source", "s"]
+    result = _flask(app, "directory", "agency", "add", "VN-BAD", *args, *([] if says == "name vi" else names))
+    assert result.exit_code != 0 and says in result.output
+    assert _agency(app, "VN-BAD") is None
+
+
+def test_a_link_is_set_and_removed_by_command_and_phones_follow(app):
+    phone = enroll_device(app, "LA-CUSTOMS-NAMPHAO")
+    phone.pull("counterparts")
+    assert "VN-LA:test-link" not in phone.collections["counterparts"]["items"]
+    wrong = _flask(app, "directory", "link", "set", "VN-LA:test-link", "--agency", "VN-HQ-CAUTREO",
+                   "--agency", "CN-GACC", "--function", "customs", "--basis", "facing_posts",
+                   "--crossing", "VN-LA:cau-treo--nam-phao")
+    assert wrong.exit_code != 0 and "not of the two countries" in wrong.output
+    good = _flask(app, "directory", "link", "set", "VN-LA:test-link", "--agency", "VN-HQ-CAUTREO",
+                  "--agency", "LA-CUSTOMS-NAMPHAO", "--function", "customs", "--basis", "facing_posts",
+                  "--crossing", "VN-LA:cau-treo--nam-phao", "--note", "a test")
+    assert good.exit_code == 0, good.output
+    phone.pull("counterparts")
+    link = phone.collections["counterparts"]["items"]["VN-LA:test-link"]
+    assert link == {"key": "VN-LA:test-link", "agencies": ["VN-HQ-CAUTREO", "LA-CUSTOMS-NAMPHAO"],
+                    "functions": ["customs"], "basis": "facing_posts", "crossings": ["VN-LA:cau-treo--nam-phao"],
+                    "note": "a test"}
+    assert _flask(app, "directory", "link", "remove", "VN-LA:test-link").exit_code == 0
+    phone.pull("counterparts")
+    assert "VN-LA:test-link" not in phone.collections["counterparts"]["items"]
+    with app.app_context():
+        assert db.session.scalar(select(Counterpart).filter_by(key="VN-LA:test-link")).removed_at is not None
+        # and `agencies load` does not bring back what a maintainer removed
+        agencies.load()
+        assert db.session.scalar(select(Counterpart).filter_by(key="VN-LA:test-link")).removed_at is not None
+        from server.directory.service import history
+        assert [e.action for e in history("counterpart:VN-LA:test-link")] == [
+            "directory.counterpart.created", "directory.counterpart.removed"]
+
+
+def test_removing_the_last_link_of_a_crossing_and_function_names_the_gap(app):
+    gap = ("VN-LA:cau-treo--nam-phao", "customs")
+    with app.app_context():
+        keys = [link.key for link in counterparts.current_links() if gap[0] in link.crossings and gap[1] in link.functions]
+    assert keys
+    outputs = [_flask(app, "directory", "link", "remove", key).output for key in keys]
+    assert " ".join(gap) not in "".join(outputs[:-1]) and " ".join(gap) in outputs[-1]
+    with app.app_context():
+        assert gap in counterparts.gaps()
+
+
+def test_the_directory_says_after_how_many_days_a_contact_may_be_out_of_date(app):
+    from server.reference.publish import publish
+
+    app.config["DIRECTORY_STALE_AFTER_DAYS"] = 90
+    with app.app_context():
+        publish(["directory"])
+    phone = enroll_device(app, "VN-HQ-QN")
+    phone.pull("directory")
+    assert phone.collections["directory"]["items"]["_about"] == {"stale_after_days": 90}
