@@ -10,6 +10,7 @@ import * as vault from "./vault.js";
 import { refreshLive, registerScreens, serverCatalog, showCurrent, state, sync } from "./screens/common.js";
 import { completeEnrollmentLink, damagedLinkScreen, enrollScreen, notEnrolledScreen, revokedScreen } from "./screens/enroll.js";
 import { formScreen, reviewScreen } from "./screens/form.js";
+import { contactScreen, directoryScreen, phrasebookScreen } from "./screens/directory.js";
 import { home } from "./screens/home.js";
 import { changePinScreen, lock, newPinScreen, unlockScreen } from "./screens/pin.js";
 import { recordScreen, recordsScreen } from "./screens/records.js";
@@ -18,7 +19,7 @@ import { settingsScreen } from "./screens/settings.js";
 const LOCK_AFTER_HIDDEN_MS = 5 * 60 * 1000;
 
 registerScreens({ home, records: recordsScreen, record: recordScreen, settings: settingsScreen, "change-pin": changePinScreen,
-  form: formScreen, review: reviewScreen, unlock: unlockScreen });
+  form: formScreen, review: reviewScreen, unlock: unlockScreen, directory: directoryScreen, contact: contactScreen, phrasebook: phrasebookScreen });
 
 export async function start(db) {
   state.db = db;

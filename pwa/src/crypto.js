@@ -225,3 +225,56 @@ export async function decryptJSON(dataKey, blob, aad) {
   );
   return JSON.parse(fromUtf8(new Uint8Array(plain)));
 }
+
+// -- the directory key pair (contacts, sealed by a sync that never has the PIN) ------------
+// Sync runs locked, so it cannot use the data key: it seals each pulled contact to an ECDH
+// P-256 public key kept in the clear, whose private half is kept under the data key. One
+// ephemeral key per page, HKDF-SHA256 to an AES-GCM key, a fresh IV per item, the aad
+// binding the sealed data to its collection and key.
+const ECDH = { name: "ECDH", namedCurve: "P-256" };
+const DIRECTORY_INFO = utf8("wildledger/v1/directory");
+
+/** A new directory key pair: {publicRaw, privatePkcs8} (the private half to be encrypted at once). */
+export async function newDirectoryKeyPair() {
+  const pair = await subtle.generateKey(ECDH, true, ["deriveBits"]);
+  return { publicRaw: await publicRaw(pair.publicKey), privatePkcs8: new Uint8Array(await subtle.exportKey("pkcs8", pair.privateKey)) };
+}
+
+export const importDirectoryPrivate = (pkcs8) => subtle.importKey("pkcs8", pkcs8, ECDH, false, ["deriveBits"]);
+
+async function directoryAesKey(privateKey, otherPublicRaw, ephemeralRaw) {
+  const other = await subtle.importKey("raw", otherPublicRaw, ECDH, false, []);
+  const shared = await subtle.deriveBits({ name: "ECDH", public: other }, privateKey, 256);
+  const material = await subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
+  return subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: ephemeralRaw, info: DIRECTORY_INFO },
+    material, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+const directoryAad = (collection, key) => utf8(`${collection}:${key}`);
+
+/**
+ * A sealer for one page: seal(key, value) → {epk, ct} (ct = iv ‖ AES-GCM), openable only
+ * with the private half of `recipientRaw`.
+ */
+export async function directorySealer(recipientRaw, collection) {
+  const ephemeral = await subtle.generateKey(ECDH, false, ["deriveBits"]);
+  const epk = await publicRaw(ephemeral.publicKey);
+  const key = await directoryAesKey(ephemeral.privateKey, recipientRaw, epk);
+  return async (itemKey, value) => {
+    const iv = randomBytes(12);
+    const ct = await subtle.encrypt({ name: "AES-GCM", iv, additionalData: directoryAad(collection, itemKey) }, key, utf8(JSON.stringify(value)));
+    return { epk, ct: concat(iv, new Uint8Array(ct)) };
+  };
+}
+
+/** An opener for items sealed by directorySealer: open(key, {epk, ct}) → value (throws if it is not ours). */
+export function directoryOpener(privateKey, collection) {
+  const keys = new Map(); // one derivation per page's ephemeral key
+  return async (itemKey, sealed) => {
+    const id = b64e(sealed.epk);
+    if (!keys.has(id)) keys.set(id, directoryAesKey(privateKey, sealed.epk, sealed.epk));
+    const plain = await subtle.decrypt({ name: "AES-GCM", iv: sealed.ct.subarray(0, 12), additionalData: directoryAad(collection, itemKey) },
+      await keys.get(id), sealed.ct.subarray(12));
+    return JSON.parse(fromUtf8(new Uint8Array(plain)));
+  };
+}

@@ -5,12 +5,12 @@
 //
 //   meta         device, deviceKey, serverKeys, seq, clock, vault, settings, sync, resume,
 //                answers, logHead, logAlarm, logRestored, pinResets, revoked,
-//                private:<name> (encrypted, privateMeta)
+//                directoryKey, directoryPulled (contacts.js), private:<name> (encrypted, privateMeta)
 //   drafts       {id, form, version, supersedes, created_at, updated_at, blob}
 //   outbox       {rid, seq, form, envelope:{h,ct,sig}, bytes, sealed_at, sent_at}   (outbox.js)
 //   receipts     {rid, seq, status, code, message, env_sha256, log_index, received_at}
 //   copies       {rid, form, version, seq, sealed_at, receipt_at, supersedes, blob}
-//   reference    {collection, key, data}
+//   reference    {collection, key, data}; `directory` data sealed ({epk, ct}, contacts.js)
 //   checkpoints  {collection, checkpoint, history}
 //   stranded     outbox entries of a revoked enrollment: sealed, never answered (v2)
 import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
@@ -37,8 +37,8 @@ export const privateMeta = {
     const blob = await meta.get(db, PRIVATE + name);
     return blob ? decryptJSON(dataKey, blob, privateAad(name)) : null;
   },
-  async put(db, dataKey, name, value) {
-    await meta.put(db, PRIVATE + name, await encryptJSON(dataKey, value, privateAad(name)));
+  async put(db, dataKey, name, value, options) {
+    await meta.put(db, PRIVATE + name, await encryptJSON(dataKey, value, privateAad(name)), options);
   },
 };
 
@@ -237,9 +237,14 @@ export const pinResets = async (db) => (await meta.get(db, "pinResets"))?.count 
  * PIN and seal in the officer's name, so the server flags it until a supervisor confirms.
  */
 export function wipeSecrets(db) {
-  return tx(db, ["drafts", "copies", "meta"], "readwrite", async (s) => {
+  return tx(db, ["drafts", "copies", "meta", "reference", "checkpoints"], "readwrite", async (s) => {
     s.drafts.clear();
     s.meta.delete("vault");
+    // The directory was sealed to a key whose private half the data key kept: pull it again.
+    s.meta.delete("directoryKey");
+    s.meta.delete("directoryPulled");
+    s.reference.delete(IDBKeyRange.bound(["directory"], ["directory", []]));
+    s.checkpoints.delete("directory");
     const resets = await req(s.meta.get("pinResets"));
     s.meta.put({ count: (resets?.count ?? 0) + 1 }, "pinResets");
     s.meta.delete(IDBKeyRange.bound(PRIVATE, `${PRIVATE}\uffff`));

@@ -7,9 +7,12 @@ import { exclusive } from "./locks.js";
 import * as outbox from "./outbox.js";
 import { b64d, publicRaw } from "./crypto.js";
 import { LogAlarm, LogAnswerError, checkView } from "./log.js";
+import * as contacts from "./contacts.js";
 import { copies, meta, pinResets, reference, wipeRevoked } from "./store.js";
 
-export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "translations"];
+export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "directory", "counterparts", "translations"];
+// Collections a server from before them does not have (404 unknown_collection): pulled once it does.
+const OPTIONAL = new Set(["directory", "counterparts"]);
 const PULL_EVERY_MS = 30 * 60 * 1000;
 export const APP_VERSION = typeof __APP_VERSION__ === "string" ? __APP_VERSION__ : "0.0.0";
 
@@ -126,6 +129,8 @@ async function checkLog(db, request, { signingRaw }) {
 }
 
 async function pull(db, request, collection) {
+  // Contacts are sealed to the directory key as they arrive; before a PIN there is none.
+  if (collection === contacts.COLLECTION && !(await contacts.canPull(db))) return;
   for (;;) {
     const { checkpoint = 0, history = null } = (await reference.checkpoint(db, collection)) ?? {};
     const query = `since=${checkpoint}&limit=500` + (checkpoint ? `&history=${history}` : "");
@@ -137,10 +142,21 @@ async function pull(db, request, collection) {
         await reference.reset(db, collection); // our copy cannot be patched: start over
         continue;
       }
+      if (error instanceof ApiError && error.code === "unknown_collection" && OPTIONAL.has(collection)) return;
       throw error;
     }
     if (page.collection !== collection || page.since !== checkpoint) throw new Unreachable("a pull answer for something else");
-    await reference.applyPage(db, page);
+    if (collection === contacts.COLLECTION) {
+      try {
+        if (!(await contacts.applyPage(db, page))) return;
+      } catch (error) {
+        if (error instanceof contacts.KeyChanged) return; // a new PIN meanwhile: the next sync pulls it all again
+        throw error;
+      }
+      if (!page.more) await meta.put(db, contacts.PULLED, { at: Date.now() });
+    } else {
+      await reference.applyPage(db, page);
+    }
     if (collection === "keys") await adoptIntakeKeys(db);
     if (!page.more) return;
   }

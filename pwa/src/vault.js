@@ -11,6 +11,7 @@
 // meta "vault" = {v: 2, kdf: {name, m, t, p}, salt, wrapped, failures, prf: null | {credential, salt}}
 //             or, before 0.3.0, {salt, iterations, wrapped, failures} (PBKDF2-SHA256)
 import { ARGON2, argon2id } from "./argon2.js";
+import * as contacts from "./contacts.js";
 import { derivePinKey, newDataKey, randomBytes, unwrapDataKey, wrapDataKey, wrappingKey } from "./crypto.js";
 import { req, tx } from "./db.js";
 import * as platform from "./platform.js";
@@ -87,11 +88,19 @@ async function writeVault(db, pin, dataKey, { kdf, prf }) {
 export async function setPin(db, pin, { kdf = ARGON2, screenLock = true } = {}) {
   checkPin(pin);
   const prf = screenLock ? await platform.register() : null;
-  return writeVault(db, pin, await newDataKey(), { kdf, prf });
+  const key = await writeVault(db, pin, await newDataKey(), { kdf, prf });
+  await contacts.createKey(db, key); // contacts sealed to the old pair are pulled again
+  return key;
 }
 
 /** The data key, or WrongPin {remaining}; the MAX_FAILURES-th wrong PIN wipes the secrets and throws VaultWiped. */
 export async function unlock(db, pin, options = {}) {
+  const key = await unlockVault(db, pin, options);
+  await contacts.ensureKey(db, key); // a vault from before the directory gets its pair
+  return key;
+}
+
+async function unlockVault(db, pin, options) {
   const { key, vault, wrapping, prfSecret } = await attempt(db, pin);
   if (vault.v === 2) return key;
   // A vault from before 0.3.0: the same data key, under Argon2id (and the screen lock) from now on.

@@ -7,21 +7,24 @@ The switch happens in the middle of the tour, on a different screen for each lan
 and redraws that screen in place: what was typed (a reporting officer, a weight, half a
 PIN) is still there, a number still meaning what it meant.
 
-The tour: not enrolled, enroll, home, seizure form, market observation form (a second
-row of items added), my records, a record's screen, settings, change the PIN, unlock,
-forgot the PIN."""
+The tour: not enrolled, enroll, home, the directory (a crossing chosen: its counterparts),
+a contact, the phrasebook, seizure form, market observation form (a second row of items
+added), my records, a record's screen, settings, change the PIN, unlock, forgot the PIN."""
 import json
 import re
 
 import pytest
 from babel.messages.pofile import read_po
 
+from server.directory import service as directory
 from server.i18n import PWA_SOURCES, extract_app_messages, read_catalog
 
 from .harness import (ROOT, Phone, Station, catalog, choose_pin_and_enroll, discard, field, fill_minimal_seizure,
                       server_catalog, submit, unlock, wait_until)
 
 PIN = "246813"
+MONG_CAI = "VN-CN:mong-cai--dongxing"
+CONTACT = "demo/CN-HG-DX/duty"  # for Vietnamese phones, on the Chinese side of Móng Cái
 LANGUAGES = ("vi", "lo", "zh_Hans")
 TAGS = {"vi": "vi", "lo": "lo", "zh_Hans": "zh-Hans"}
 # {name} in the app's strings, %(name)s in the server's.
@@ -115,7 +118,7 @@ VISIBLE_TEXTS = """() => {
 class Tour:
     """One phone going round the screens; `ui` and `label` follow the language it shows."""
 
-    CYCLE = ["home", "seizure form", "market form", "my records", "record", "settings", "change PIN", "unlock",
+    CYCLE = ["home", "directory", "contact", "phrasebook", "seizure form", "market form", "my records", "record", "settings", "change PIN", "unlock",
              "forgot PIN"]
 
     def __init__(self, page, english):
@@ -162,7 +165,22 @@ class Tour:
             unlock(page, PIN, ui, back_to=ui("Settings"))  # where it was locked
             self.button(ui("Back")).click()
             self.heading("Wildledger")
+        elif going == "directory":
+            self.button(ui("Directory")).click()
+            self.heading(ui("Directory"))
+            page.locator("select#crossing").select_option(MONG_CAI)
+            page.locator("article.counterpart").first.wait_for()
+        elif going == "contact":
+            page.locator(f'li.contact[data-key="{CONTACT}"]').first.get_by_role("button").click()
+            self.button(ui("Show as QR code")).wait_for()
+        elif going == "phrasebook":
+            self.button(ui("Phrasebook")).click()
+            self.heading(ui("Phrasebook"))
         elif going == "seizure form":
+            for heading in (None, ui("Directory"), "Wildledger"):  # phrasebook → contact → directory → home
+                self.button(ui("Back")).click()
+                if heading:
+                    self.heading(heading)
             self.button(ui("New: {form}", form=label("Seizure"))).click()
             self.heading(label("Seizure"))
         elif going == "market form":
@@ -228,6 +246,8 @@ def test_the_check_sees_english(english):
 
 def test_every_screen_in_each_language_after_switching_in_place(tmp_path, english):
     station = Station(tmp_path / "server")
+    with station.app.app_context():
+        assert directory.import_file(ROOT / "server" / "demo" / "directory.csv").ok
     phone = Phone(tmp_path / "profile", locale="en-US")
     try:
         station.start()

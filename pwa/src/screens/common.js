@@ -9,7 +9,8 @@ export const BRAND = "Wildledger"; // a name, the same in every language
 // `redraw` re-renders the screen on show in the current language, keeping what was typed;
 // `flush` saves the open form at once (before the app locks, hides or reloads).
 // `resuming`: a form may be recorded to reopen (meta "resume"); unknown at start, so checked once.
-export const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, redraw: null, redrawing: false, flush: null, resuming: true };
+// `directory`: the opened contacts and their search index (screens/directory.js), while unlocked.
+export const state = { db: null, dataKey: null, hiddenAt: null, syncing: false, notice: null, redraw: null, redrawing: false, flush: null, resuming: true, directory: null };
 
 // -- navigation ---------------------------------------------------------------------------
 // Every screen the officer reaches from another is an entry in the browser's history, so

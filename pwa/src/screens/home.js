@@ -13,11 +13,16 @@ import { storageNotices, storageState, syncStatus } from "./status.js";
 
 const RECENT_RECORDS = 5;
 
-/** The newest version of each form this app can render, from the pulled definitions. */
-export function latestForms(definitions) {
+/**
+ * The newest version of each form this app can render, from the pulled definitions. A form
+ * with `started_from` (the wrong-number report: "directory") is only reached from that
+ * screen, never listed on the home screen: pass `startedFrom` to get those.
+ */
+export function latestForms(definitions, { startedFrom = null } = {}) {
   const forms = new Map();
   for (const definition of definitions.values()) {
     if (!definition?.form || compareVersions(definition.min_app_version ?? "0", APP_VERSION) > 0) continue;
+    if ((definition.started_from ?? null) !== startedFrom) continue;
     if ((forms.get(definition.form)?.version ?? 0) < definition.version) forms.set(definition.form, definition);
   }
   return forms;
@@ -100,6 +105,7 @@ export async function home() {
     ...storageNotices(storage),
     forms.size ? el("div", { class: "actions" }, ...newButtons)
       : el("p", { class: "notice warning" }, t("The forms have not been downloaded yet. Connect to the network and press Sync now.")),
+    el("div", { class: "actions" }, el("button", { type: "button", class: "secondary directory", onclick: () => go("directory") }, t("Directory"))),
     syncStatus(),
     el("section", { class: "drafts" }, el("h2", {}, t("Drafts")), draftList.length ? el("ul", { class: "list" }, ...draftList) : el("p", { class: "muted" }, t("No drafts."))),
     records,

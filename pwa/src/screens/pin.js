@@ -4,6 +4,7 @@ import { formatDateTime, t, tn } from "../i18n.js";
 import { copies, drafts, reference } from "../store.js";
 import * as vault from "../vault.js";
 import { back, formTitles, pinInput, show, showCurrent, state } from "./common.js";
+import { warmDirectory } from "./directory.js";
 import { syncStatus } from "./status.js";
 
 /** Locks the app; the open form is saved first, and comes back after the PIN. */
@@ -11,6 +12,7 @@ export async function lock() {
   await state.flush?.();
   history.replaceState({ ...history.state, scroll: window.scrollY }, "");
   state.dataKey = null;
+  state.directory = null; // the opened contacts go with the key
   unlockScreen();
 }
 
@@ -134,4 +136,7 @@ export function changePinScreen() {
 }
 
 /** Back to where the officer was: the screen of the current history entry, or the open form. */
-export const afterUnlock = () => showCurrent();
+export const afterUnlock = () => {
+  warmDirectory(); // contacts opened now, so that the first search is instant
+  return showCurrent();
+};
