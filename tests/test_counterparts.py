@@ -186,3 +186,83 @@ def test_the_directory_says_after_how_many_days_a_contact_may_be_out_of_date(app
     phone = enroll_device(app, "VN-HQ-QN")
     phone.pull("directory")
     assert phone.collections["directory"]["items"]["_about"] == {"stale_after_days": 90}
+
+
+# -- as sheets a ministry clerk edits ----------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_agencies_go_out_as_a_sheet_and_come_back_with_the_clerks_edits(app, tmp_path, suffix):
+    from server.directory import agencies as maintained, sheets
+
+    path = tmp_path / f"agencies.{suffix}"
+    exported = _flask(app, "directory", "agency", "export", str(path))
+    assert exported.exit_code == 0 and "82 agencies" in exported.output
+    again = _flask(app, "directory", "agency", "import", str(path))
+    assert again.exit_code == 0 and "Created 0, updated 0, removed 0, unchanged 82." in again.output
+
+    rows = [row for _line, row in sheets.read(path, maintained.COLUMNS, key="code", sheet_name=maintained.SHEET)]
+    edited = next(row for row in rows if row["code"] == "LA-DOFI-LNT")
+    edited["name_en"] = "Luang Namtha Forest Inspection (edited)"
+    new = {**edited, "code": "LA-DOFI-TEST", "parent": "LA-DOFI", "crossings": "LA-CN:boten--mohan",
+           "name_en": "Test forest inspection unit"}
+    retired = {**next(row for row in rows if row["code"] == "LA-DOFI-PSL"), "retired_on": "2026-11-01",
+               "successor": "LA-DOFI-TEST"}  # in favour of an agency the same file adds
+    sheets.write(path, [row for row in rows if row["code"] not in ("LA-DOFI-LNT", "LA-DOFI-PSL")]
+                 + [edited, new, retired], maintained.COLUMNS, maintained.SHEET)
+    dry = _flask(app, "directory", "agency", "import", "--dry-run", str(path))
+    assert dry.exit_code == 0 and "Would change: created 1, updated 2" in dry.output
+    assert _agency(app, "LA-DOFI-TEST") is None
+    done = _flask(app, "directory", "agency", "import", str(path))
+    assert done.exit_code == 0 and "Created 1, updated 2" in done.output
+    assert _agency(app, "LA-DOFI-LNT").name_en == "Luang Namtha Forest Inspection (edited)"
+    with app.app_context():
+        psl = db.session.scalar(select(Agency).filter_by(code="LA-DOFI-PSL"))
+        test = db.session.scalar(select(Agency).filter_by(code="LA-DOFI-TEST"))
+        assert psl.successor_id == test.id and str(psl.retired_on) == "2026-11-01"
+        from server.directory.service import history
+        assert [e.action for e in history("agency:LA-DOFI-TEST")] == ["directory.agency.created"]
+
+
+def test_an_agency_sheet_with_any_problem_writes_nothing(app, tmp_path):
+    from server.directory import agencies as maintained, sheets
+
+    path = tmp_path / "agencies.csv"
+    _flask(app, "directory", "agency", "export", str(path))
+    rows = [row for _line, row in sheets.read(path, maintained.COLUMNS, key="code", sheet_name=maintained.SHEET)]
+    rows[0] = {**rows[0], "name_en": "changed"}
+    rows[1] = {**rows[1], "level": "nowhere"}
+    rows[2] = {**rows[2], "name_lo": ""}
+    rows.append(rows[3])
+    sheets.write(path, rows, maintained.COLUMNS, maintained.SHEET)
+    result = _flask(app, "directory", "agency", "import", str(path))
+    assert result.exit_code != 0 and "3 problems: nothing was written." in result.output
+    assert "3:: bad_value" in result.output and "4:: bad_value: " in result.output and "duplicate_key" in result.output
+    assert _agency(app, rows[0]["code"]).name_en != "changed"
+
+
+def test_links_go_out_as_a_sheet_and_come_back_with_the_clerks_edits(app, tmp_path):
+    from server.directory import sheets
+
+    path = tmp_path / "links.xlsx"
+    assert _flask(app, "directory", "link", "export", str(path)).exit_code == 0
+    again = _flask(app, "directory", "link", "import", str(path))
+    assert again.exit_code == 0 and "Created 0, updated 0, removed 0, unchanged" in again.output
+
+    rows = [row for _line, row in sheets.read(path, counterparts.COLUMNS, sheet_name=counterparts.SHEET)]
+    first, second = rows[0], rows[1]
+    rows[0] = {**first, "note": "checked by the clerk"}
+    rows[1] = {**second, "remove": "yes"}
+    rows.append({"key": "VN-LA:test-none", "agencies": "", "functions": "prosecution",
+                 "crossings": "VN-LA:cau-treo--nam-phao", "note": "ask the provincial procuracy", "remove": "no"})
+    bad = {"key": "VN-LA:test-bad", "agencies": "VN-HQ; CN-GACC", "functions": "customs", "basis": "cites",
+           "crossings": "VN-LA:cau-treo--nam-phao", "remove": "no"}
+    sheets.write(path, [*rows, bad], counterparts.COLUMNS, counterparts.SHEET)
+    refused = _flask(app, "directory", "link", "import", str(path))
+    assert refused.exit_code != 0 and "not of the two countries" in refused.output
+    sheets.write(path, rows, counterparts.COLUMNS, counterparts.SHEET)
+    done = _flask(app, "directory", "link", "import", str(path))
+    assert done.exit_code == 0 and "Created 1, updated 1, removed 1" in done.output, done.output
+    with app.app_context():
+        links = {link.key: link for link in counterparts.current_links()}
+        assert links[first["key"]].note == "checked by the clerk" and second["key"] not in links
+        assert links["VN-LA:test-none"].agencies == [] and links["VN-LA:test-none"].basis is None

@@ -20,7 +20,10 @@ directory_cli = AppGroup("directory", help="The emergency contact directory.")
 def import_command(path, dry_run):
     """Contacts from a .csv or .xlsx file (the columns `directory export` writes). A file
     with any problem writes nothing; the report names each problem's line and column."""
-    report = service.import_file(path, dry_run=dry_run)
+    _report(service.import_file(path, dry_run=dry_run), dry_run)
+
+
+def _report(report, dry_run):
     for problem in report.problems:
         click.echo(str(problem), err=True)
     if report.problems:
@@ -144,6 +147,24 @@ def agency_show(code):
     _echo_history(service.history(f"agency:{code}"))
 
 
+@agency_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
+def agency_import(path, dry_run):
+    """Agencies from a .csv or .xlsx file (the columns `directory agency export` writes): a
+    new code adds an agency, a known one is changed. A file with any problem writes nothing."""
+    _report(agencies.import_file(path, dry_run=dry_run), dry_run)
+
+
+@agency_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def agency_export(path):
+    """Every agency, retired ones included, to a .csv or .xlsx file, to edit and import again."""
+    rows = agencies.export_rows()
+    sheets.write(path, rows, agencies.COLUMNS, agencies.SHEET)
+    click.echo(ngettext("Wrote %(num)d agency.", "Wrote %(num)d agencies.", len(rows)))
+
+
 link_cli = AppGroup("link", help="Counterparts across crossings: who does the same job on the other side.")
 directory_cli.add_command(link_cli)
 
@@ -188,6 +209,28 @@ def _save_link(entry, remove=False):
                             len(gaps)), err=True)
         for crossing, function in gaps:
             click.echo(f"  {crossing} {function}", err=True)
+
+
+@link_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
+def link_import(path, dry_run):
+    """Links from a .csv or .xlsx file (the columns `directory link export` writes; a row with
+    no agencies says none is known). A file with any problem writes nothing."""
+    _report(counterparts.import_file(path, dry_run=dry_run), dry_run)
+    if not dry_run:
+        for crossing, function in counterparts.gaps():
+            click.echo(_("No counterpart and no note: %(crossing)s %(function)s", crossing=crossing,
+                         function=function), err=True)
+
+
+@link_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def link_export(path):
+    """Every link in force to a .csv or .xlsx file, to edit and import again."""
+    rows = counterparts.export_rows()
+    sheets.write(path, rows, counterparts.COLUMNS, counterparts.SHEET)
+    click.echo(ngettext("Wrote %(num)d link.", "Wrote %(num)d links.", len(rows)))
 
 
 @link_cli.command("list")

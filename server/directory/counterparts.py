@@ -17,9 +17,17 @@ from ..audit import service as audit
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import catalog
+from ..reference.publish import publish
+from . import sheets
 from .models import Counterpart, Crossing
+from .service import Problem, Report
 
 COUNTERPARTS_FILE = catalog.DATA / "counterparts.json"
+# One row per link, as `directory link export` writes it and `import` reads it: no agencies
+# says that none is known at those crossings (the note says what to do instead).
+COLUMNS = ("key", "agencies", "functions", "basis", "crossings", "note", "remove")
+SHEET = "counterparts"
+_YES = {"yes", "y", "true", "1", "x"}
 
 
 class InvalidLink(ValueError):
@@ -92,7 +100,7 @@ def load(path=COUNTERPARTS_FILE):
     existing = {link.key: link for link in db.session.scalars(select(Counterpart))}
     added = updated = 0
     for entry, keys in planned:
-        values = {"agencies": entry["agencies"], "functions": entry["functions"], "basis": entry["basis"],
+        values = {"agencies": entry["agencies"], "functions": sorted(entry["functions"]), "basis": entry["basis"],
                   "crossings": keys, "note": entry.get("note")}
         link = existing.get(entry["key"])
         if link is None:
@@ -172,3 +180,68 @@ def for_officer(agency, crossing_key):
         if own and other:
             found.append((other[0], link))
     return found, unknown
+
+
+# -- as a sheet --------------------------------------------------------------------------------
+
+def export_rows():
+    """Every link in force as a sheet row, so that an export imported again changes nothing."""
+    return [{"key": link.key, "agencies": "; ".join(link.agencies), "functions": "; ".join(link.functions),
+             "basis": link.basis or "", "crossings": "; ".join(link.crossings), "note": link.note or "",
+             "remove": "no"} for link in current_links()]
+
+
+def _entry(row):
+    split = lambda name: [part.strip() for part in row.get(name, "").split(";") if part.strip()]  # noqa: E731
+    return {"key": row["key"], "agencies": split("agencies"), "functions": sorted(split("functions")),
+            "basis": row.get("basis") or None, "crossings": split("crossings"), "note": row.get("note") or None}
+
+
+def import_file(path, dry_run=False):
+    """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
+    transaction, each change in the audit log. Returns the Report (service.Report)."""
+    report = Report()
+    try:
+        rows = sheets.read(path, COLUMNS, key="key", sheet_name=SHEET)
+    except sheets.SheetError as error:
+        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
+        return report
+    crossings = _crossings()
+    agencies = {agency.code: agency for agency in db.session.scalars(select(Agency))}
+    existing = {link.key: link for link in db.session.scalars(select(Counterpart))}
+    seen, wanted = {}, []
+    for line, row in rows:
+        key = row["key"]
+        if key in seen:
+            report.problems.append(Problem(line, "key", "duplicate_key", f"{key} is also on line {seen[key]}"))
+            continue
+        seen[key] = line
+        link = existing.get(key)
+        if row.get("remove", "").lower() in _YES:
+            if link is None or link.removed_at is not None:
+                report.problems.append(Problem(line, "key", "unknown_link", f"there is no link {key} to remove"))
+            else:
+                report.removed.append(key)
+                wanted.append(({"key": key}, True))
+            continue
+        entry = _entry(row)
+        try:
+            entry["crossings"] = check(entry, crossings, agencies)
+        except InvalidLink as error:
+            report.problems.append(Problem(line, "", "bad_value", str(error)))
+            continue
+        if link is None:
+            report.created.append(key)
+        elif link.removed_at is None and link.item() == {**entry, "basis": entry["basis"] if entry["agencies"] else None}:
+            report.unchanged += 1
+            continue
+        else:
+            report.updated.append(key)
+        wanted.append((entry, False))
+    if report.problems or dry_run:
+        return report
+    for entry, remove in wanted:
+        save(entry, remove=remove)
+    db.session.commit()
+    publish(["counterparts"])
+    return report

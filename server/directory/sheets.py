@@ -1,6 +1,6 @@
-"""The directory as a file a ministry clerk edits: CSV (UTF-8; a BOM so that Excel opens
-Lao, Vietnamese and Chinese correctly) or Excel (.xlsx), one row per contact, the same
-columns both ways. Lists inside a cell are separated by ";"."""
+"""The directory as files a ministry clerk edits: CSV (UTF-8; a BOM so that Excel opens
+Lao, Vietnamese and Chinese correctly) or Excel (.xlsx), one row per contact (or agency, or
+counterpart link), the same columns both ways. Lists inside a cell are separated by ";"."""
 import csv
 import io
 from pathlib import Path
@@ -25,19 +25,20 @@ def _cell(value):
     return str(value).strip()
 
 
-def _rows(header, body):
+def _rows(header, body, columns, key):
     header = [_cell(name) for name in header]
-    unknown = [name for name in header if name and name not in COLUMNS]
-    if unknown or "key" not in header:
-        raise SheetError(f"unknown columns {unknown}" if unknown else "no 'key' column")
+    unknown = [name for name in header if name and name not in columns]
+    if unknown or key not in header:
+        raise SheetError(f"unknown columns {unknown}" if unknown else f"no '{key}' column")
     for line, values in body:
         row = {name: _cell(value) for name, value in zip(header, values, strict=False) if name}
         if any(row.values()):
             yield line, row
 
 
-def read(path):
-    """[(line number, {column: text})] of every non-empty row."""
+def read(path, columns=COLUMNS, key="key", sheet_name=SHEET):
+    """[(line number, {column: text})] of every non-empty row; `key` names the column that
+    must be there."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
@@ -46,12 +47,12 @@ def read(path):
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
             raise SheetError(f"not a readable .xlsx file: {error}") from error
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        sheet = book[sheet_name] if sheet_name in book.sheetnames else book.worksheets[0]
         lines = sheet.iter_rows(values_only=True)
         header = next(lines, None)
         if header is None:
             raise SheetError("the sheet is empty")
-        return list(_rows(header, enumerate(lines, start=2)))
+        return list(_rows(header, enumerate(lines, start=2), columns, key))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -60,10 +61,10 @@ def read(path):
     header = next(lines, None)
     if header is None:
         raise SheetError("the file is empty")
-    return list(_rows(header, enumerate(lines, start=2)))
+    return list(_rows(header, enumerate(lines, start=2), columns, key))
 
 
-def write(path, rows):
+def write(path, rows, columns=COLUMNS, sheet_name=SHEET):
     """`rows` ({column: text}) to a .csv or .xlsx file, by the name's suffix."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -71,14 +72,14 @@ def write(path, rows):
 
         book = Workbook()
         sheet = book.active
-        sheet.title = SHEET
-        sheet.append(COLUMNS)
+        sheet.title = sheet_name
+        sheet.append(columns)
         for row in rows:
-            sheet.append([row.get(name, "") for name in COLUMNS])
+            sheet.append([row.get(name, "") for name in columns])
         book.save(path)
         return
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(COLUMNS)
+        out.writerow(columns)
         for row in rows:
-            out.writerow([row.get(name, "") for name in COLUMNS])
+            out.writerow([row.get(name, "") for name in columns])
