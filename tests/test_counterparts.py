@@ -266,3 +266,35 @@ def test_links_go_out_as_a_sheet_and_come_back_with_the_clerks_edits(app, tmp_pa
         links = {link.key: link for link in counterparts.current_links()}
         assert links[first["key"]].note == "checked by the clerk" and second["key"] not in links
         assert links["VN-LA:test-none"].agencies == [] and links["VN-LA:test-none"].basis is None
+
+
+def test_crossings_go_out_as_a_sheet_and_come_back_with_the_clerks_edits(app, tmp_path, device):
+    from server.directory import crossings, sheets
+    from server.directory.service import history
+
+    path = tmp_path / "crossings.xlsx"
+    assert "35 crossings" in _flask(app, "directory", "crossing", "export", str(path)).output
+    again = _flask(app, "directory", "crossing", "import", str(path))
+    assert again.exit_code == 0 and "Created 0, updated 0, removed 0, unchanged 35." in again.output
+
+    rows = [row for _line, row in sheets.read(path, crossings.SHEET_COLUMNS, sheet_name=crossings.SHEET)]
+    mong_cai = next(row for row in rows if row["key"] == "VN-CN:mong-cai--dongxing")
+    edited = {**mong_cai, "note": "Edited by the clerk", "b_timezone": "Asia/Shanghai"}
+    new = {**mong_cai, "key": "VN-CN:test-new--crossing", "name_en": "Test – Crossing"}
+    bad = {**mong_cai, "key": "VN-CN:test-bad--crossing", "a_timezone": "Asia/Hanoi", "border": "LA-VN", "a_name_lo": ""}
+    others = [row for row in rows if row is not mong_cai]
+    sheets.write(path, [*others, edited, new, bad], crossings.SHEET_COLUMNS, crossings.SHEET)
+    refused = _flask(app, "directory", "crossing", "import", str(path))
+    assert refused.exit_code != 0 and "3 problems: nothing was written." in refused.output
+    assert all(code in refused.output for code in ("bad_time_zone", "missing_translation", "bad_value"))
+    sheets.write(path, [*others, edited, new], crossings.SHEET_COLUMNS, crossings.SHEET)
+    done = _flask(app, "directory", "crossing", "import", str(path))
+    assert done.exit_code == 0 and "Created 1, updated 1," in done.output
+    with app.app_context():
+        agencies.load()  # the reference file does not undo the clerk's edit
+        kept = db.session.scalar(select(Crossing).filter_by(key="VN-CN:mong-cai--dongxing"))
+        assert kept.note == "Edited by the clerk"
+        assert [e.action for e in history("crossing:VN-CN:test-new--crossing")] == ["directory.crossing.created"]
+    # A crossing added by the clerk is one intake accepts at once.
+    device.seal({**SEIZURE, "place": {**SEIZURE["place"], "crossing": "VN-CN:test-new--crossing"}})
+    assert [receipt["status"] for receipt in device.sync()] == ["accepted"]

@@ -1,4 +1,4 @@
-"""Counterparts across crossings, and what the directory needs to know of an agency: its level, the provinces it covers, the crossings it works at, and whether a maintainer changed it by hand
+"""Counterparts across crossings, and what the directory needs to know of an agency: its level, the provinces it covers, the crossings it works at, and whether a maintainer changed it (or a crossing) by hand
 
 Revision ID: 4d7a2c9e1b68
 Revises: 8b3e6d2a4f57
@@ -26,6 +26,8 @@ def upgrade():
         batch.add_column(sa.Column('provinces', sa.JSON(), nullable=False, server_default='[]'))
         batch.add_column(sa.Column('crossings', sa.JSON(), nullable=False, server_default='[]'))
         batch.add_column(sa.Column('maintained_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('crossings') as batch:
+        batch.add_column(sa.Column('maintained_at', sa.DateTime(), nullable=True))
     op.create_table(
         'counterparts',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -44,6 +46,8 @@ def upgrade():
 
 def downgrade():
     op.drop_table('counterparts')
+    with op.batch_alter_table('crossings') as batch:
+        batch.drop_column('maintained_at')
     with op.batch_alter_table('agencies') as batch:
         for column in ('maintained_at', 'crossings', 'provinces', 'level'):
             batch.drop_column(column)

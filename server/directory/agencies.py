@@ -8,6 +8,7 @@ its successor, and intake still accepts records naming it."""
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access.models import Agency
@@ -158,7 +159,8 @@ def import_file(path, dry_run=False):
     for line, row in rows:
         code = row["code"]
         if code in seen:
-            report.problems.append(Problem(line, "code", "duplicate_key", f"{code} is also on line {seen[code]}"))
+            report.problems.append(Problem(line, "code", "duplicate_key", _(
+                "The key %(key)s is also on line %(line)d.", key=code, line=seen[code])))
             continue
         seen[code] = line
         try:

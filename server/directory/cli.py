@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..access.models import Agency
 from ..extensions import db
 from ..reference.publish import publish
-from . import agencies, counterparts, service, sheets
+from . import agencies, counterparts, crossings, service, sheets
 
 directory_cli = AppGroup("directory", help="The emergency contact directory.")
 
@@ -163,6 +163,28 @@ def agency_export(path):
     rows = agencies.export_rows()
     sheets.write(path, rows, agencies.COLUMNS, agencies.SHEET)
     click.echo(ngettext("Wrote %(num)d agency.", "Wrote %(num)d agencies.", len(rows)))
+
+
+crossing_cli = AppGroup("crossing", help="Border crossings, as the directory keeps them: changed, never deleted.")
+directory_cli.add_command(crossing_cli)
+
+
+@crossing_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
+def crossing_import(path, dry_run):
+    """Crossings from a .csv or .xlsx file (the columns `directory crossing export` writes): a
+    new key adds a crossing, a known one is changed. A file with any problem writes nothing."""
+    _report(crossings.import_file(path, dry_run=dry_run), dry_run)
+
+
+@crossing_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def crossing_export(path):
+    """Every crossing to a .csv or .xlsx file, to edit and import again."""
+    rows = crossings.export_rows()
+    sheets.write(path, rows, crossings.SHEET_COLUMNS, crossings.SHEET)
+    click.echo(ngettext("Wrote %(num)d crossing.", "Wrote %(num)d crossings.", len(rows)))
 
 
 link_cli = AppGroup("link", help="Counterparts across crossings: who does the same job on the other side.")

@@ -10,6 +10,7 @@ whole borders ("CN-VN"), which are expanded to the crossings on that border when
 import json
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access.models import Agency
@@ -213,13 +214,15 @@ def import_file(path, dry_run=False):
     for line, row in rows:
         key = row["key"]
         if key in seen:
-            report.problems.append(Problem(line, "key", "duplicate_key", f"{key} is also on line {seen[key]}"))
+            report.problems.append(Problem(line, "key", "duplicate_key", _(
+                "The key %(key)s is also on line %(line)d.", key=key, line=seen[key])))
             continue
         seen[key] = line
         link = existing.get(key)
         if row.get("remove", "").lower() in _YES:
             if link is None or link.removed_at is not None:
-                report.problems.append(Problem(line, "key", "unknown_link", f"there is no link {key} to remove"))
+                report.problems.append(Problem(line, "key", "unknown_link",
+                                               _("There is no link %(key)s to remove.", key=key)))
             else:
                 report.removed.append(key)
                 wanted.append(({"key": key}, True))

@@ -30,6 +30,7 @@ class Crossing(db.Model):
     # Each side: country, province, names, location {lat, lon}, IANA time zone.
     sides: Mapped[list] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+    maintained_at: Mapped[object | None] = mapped_column(UTCDateTime)  # see Agency.maintained_at
 
     def item(self):
         """The crossing as the file writes it and phones receive it."""
