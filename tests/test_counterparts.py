@@ -295,6 +295,8 @@ def test_crossings_go_out_as_a_sheet_and_come_back_with_the_clerks_edits(app, tm
         kept = db.session.scalar(select(Crossing).filter_by(key="VN-CN:mong-cai--dongxing"))
         assert kept.note == "Edited by the clerk"
         assert [e.action for e in history("crossing:VN-CN:test-new--crossing")] == ["directory.crossing.created"]
+    listed = _flask(app, "directory", "history", "crossing:VN-CN:mong-cai--dongxing")
+    assert "directory.crossing.updated note" in listed.output
     # A crossing added by the clerk is one intake accepts at once.
     device.seal({**SEIZURE, "place": {**SEIZURE["place"], "crossing": "VN-CN:test-new--crossing"}})
     assert [receipt["status"] for receipt in device.sync()] == ["accepted"]

@@ -50,8 +50,10 @@ def export_command(path, removed):
 @directory_cli.command("history")
 @click.argument("key")
 def history_command(key):
-    """Every change to one contact: when, by whom, what."""
-    entries = service.history(f"contact:{key}")
+    """Every change to one entry of the directory: when, by whom, what. KEY is a contact's
+    key, or agency:CODE, crossing:KEY or counterpart:KEY."""
+    kinds = ("contact:", "agency:", "crossing:", "counterpart:")
+    entries = service.history(key if key.startswith(kinds) else f"contact:{key}")
     if not entries:
         raise click.ClickException(_("No change to %(key)s is recorded.", key=key))
     _echo_history(entries)
