@@ -8,7 +8,6 @@ its successor, and intake still accepts records naming it."""
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..access.models import Agency
@@ -17,9 +16,8 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import agencies as reference
 from ..reference.publish import publish
-from . import sheets
 from .models import Crossing
-from .service import Problem, Report
+from .service import Problem, Report, unique_rows
 
 LANGUAGES = ("en", "vi", "lo", "zh_Hans")
 LISTS = ("functions", "provinces", "crossings")
@@ -148,21 +146,12 @@ def import_file(path, dry_run=False):
     transaction, each change in the audit log. A row whose code the store lacks creates the
     agency. Returns the Report (service.Report), as for contacts."""
     report = Report()
-    try:
-        rows = sheets.read(path, COLUMNS, key="code", sheet_name=SHEET)
-    except sheets.SheetError as error:
-        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
-        return report
+    rows = unique_rows(report, path, COLUMNS, "code", SHEET)
     store = _Store()
     new_codes = {row["code"] for _line, row in rows if row["code"] and row["code"] not in store.by_code}
-    seen, plans = {}, []
+    plans = []
     for line, row in rows:
         code = row["code"]
-        if code in seen:
-            report.problems.append(Problem(line, "code", "duplicate_key", _(
-                "The key %(key)s is also on line %(line)d.", key=code, line=seen[code])))
-            continue
-        seen[code] = line
         try:
             plan = _plan(store, code, _changes(row), create=code in new_codes, also_known=new_codes)
         except ValueError as error:

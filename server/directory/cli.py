@@ -149,44 +149,41 @@ def agency_show(code):
     _echo_history(service.history(f"agency:{code}"))
 
 
-@agency_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
-def agency_import(path, dry_run):
-    """Agencies from a .csv or .xlsx file (the columns `directory agency export` writes): a
-    new code adds an agency, a known one is changed. A file with any problem writes nothing."""
-    _report(agencies.import_file(path, dry_run=dry_run), dry_run)
-
-
-@agency_cli.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def agency_export(path):
-    """Every agency, retired ones included, to a .csv or .xlsx file, to edit and import again."""
-    rows = agencies.export_rows()
-    sheets.write(path, rows, agencies.COLUMNS, agencies.SHEET)
-    click.echo(ngettext("Wrote %(num)d agency.", "Wrote %(num)d agencies.", len(rows)))
-
-
 crossing_cli = AppGroup("crossing", help="Border crossings, as the directory keeps them: changed, never deleted.")
 directory_cli.add_command(crossing_cli)
 
 
-@crossing_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
-def crossing_import(path, dry_run):
-    """Crossings from a .csv or .xlsx file (the columns `directory crossing export` writes): a
-    new key adds a crossing, a known one is changed. A file with any problem writes nothing."""
-    _report(crossings.import_file(path, dry_run=dry_run), dry_run)
+def sheet_commands(group, module, noun, columns, wrote, after_import=None):
+    """`import FILE [--dry-run]` and `export FILE` of one kind of directory entry, as a .csv
+    or .xlsx sheet (the module's import_file, export_rows and SHEET)."""
+
+    @group.command("import", help=f"{noun.capitalize()} from a .csv or .xlsx file (the columns `directory "
+                                  f"{group.name} export` writes). A file with any problem writes nothing.")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
+    def import_command(path, dry_run):
+        _report(module.import_file(path, dry_run=dry_run), dry_run)
+        if after_import and not dry_run:
+            after_import()
+
+    @group.command("export", help=f"Every {group.name} to a .csv or .xlsx file, to edit and import again.")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def export_command(path):
+        rows = module.export_rows()
+        sheets.write(path, rows, columns, module.SHEET)
+        click.echo(wrote(len(rows)))
 
 
-@crossing_cli.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def crossing_export(path):
-    """Every crossing to a .csv or .xlsx file, to edit and import again."""
-    rows = crossings.export_rows()
-    sheets.write(path, rows, crossings.SHEET_COLUMNS, crossings.SHEET)
-    click.echo(ngettext("Wrote %(num)d crossing.", "Wrote %(num)d crossings.", len(rows)))
+def _echo_gaps():
+    for crossing, function in counterparts.gaps():
+        click.echo(_("No counterpart and no note: %(crossing)s %(function)s", crossing=crossing, function=function),
+                   err=True)
+
+
+sheet_commands(agency_cli, agencies, "agencies", agencies.COLUMNS,
+               lambda n: ngettext("Wrote %(num)d agency.", "Wrote %(num)d agencies.", n))
+sheet_commands(crossing_cli, crossings, "crossings", crossings.SHEET_COLUMNS,
+               lambda n: ngettext("Wrote %(num)d crossing.", "Wrote %(num)d crossings.", n))
 
 
 link_cli = AppGroup("link", help="Counterparts across crossings: who does the same job on the other side.")
@@ -235,26 +232,8 @@ def _save_link(entry, remove=False):
             click.echo(f"  {crossing} {function}", err=True)
 
 
-@link_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="check the file and say what it would change, writing nothing")
-def link_import(path, dry_run):
-    """Links from a .csv or .xlsx file (the columns `directory link export` writes; a row with
-    no agencies says none is known). A file with any problem writes nothing."""
-    _report(counterparts.import_file(path, dry_run=dry_run), dry_run)
-    if not dry_run:
-        for crossing, function in counterparts.gaps():
-            click.echo(_("No counterpart and no note: %(crossing)s %(function)s", crossing=crossing,
-                         function=function), err=True)
-
-
-@link_cli.command("export")
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def link_export(path):
-    """Every link in force to a .csv or .xlsx file, to edit and import again."""
-    rows = counterparts.export_rows()
-    sheets.write(path, rows, counterparts.COLUMNS, counterparts.SHEET)
-    click.echo(ngettext("Wrote %(num)d link.", "Wrote %(num)d links.", len(rows)))
+sheet_commands(link_cli, counterparts, "links (a row with no agencies says none is known)", counterparts.COLUMNS,
+               lambda n: ngettext("Wrote %(num)d link.", "Wrote %(num)d links.", n), after_import=_echo_gaps)
 
 
 @link_cli.command("list")

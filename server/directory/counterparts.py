@@ -19,9 +19,8 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import catalog
 from ..reference.publish import publish
-from . import sheets
 from .models import Counterpart, Crossing
-from .service import Problem, Report
+from .service import Problem, Report, unique_rows
 
 COUNTERPARTS_FILE = catalog.DATA / "counterparts.json"
 # One row per link, as `directory link export` writes it and `import` reads it: no agencies
@@ -202,22 +201,13 @@ def import_file(path, dry_run=False):
     """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
     transaction, each change in the audit log. Returns the Report (service.Report)."""
     report = Report()
-    try:
-        rows = sheets.read(path, COLUMNS, key="key", sheet_name=SHEET)
-    except sheets.SheetError as error:
-        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
-        return report
+    rows = unique_rows(report, path, COLUMNS, "key", SHEET)
     crossings = _crossings()
     agencies = {agency.code: agency for agency in db.session.scalars(select(Agency))}
     existing = {link.key: link for link in db.session.scalars(select(Counterpart))}
-    seen, wanted = {}, []
+    wanted = []
     for line, row in rows:
         key = row["key"]
-        if key in seen:
-            report.problems.append(Problem(line, "key", "duplicate_key", _(
-                "The key %(key)s is also on line %(line)d.", key=key, line=seen[key])))
-            continue
-        seen[key] = line
         link = existing.get(key)
         if row.get("remove", "").lower() in _YES:
             if link is None or link.removed_at is not None:

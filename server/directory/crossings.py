@@ -14,9 +14,8 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import catalog
 from ..reference.publish import publish
-from . import sheets
 from .models import Crossing
-from .service import Problem, Report
+from .service import Problem, Report, unique_rows
 
 COLUMNS = ("border", "status", "names", "sides", "note")
 
@@ -130,18 +129,10 @@ def import_file(path, dry_run=False):
     """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
     transaction, each change in the audit log; a crossing the file leaves out stays."""
     report = Report()
-    try:
-        rows = sheets.read(path, SHEET_COLUMNS, key="key", sheet_name=SHEET)
-    except sheets.SheetError as error:
-        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
-        return report
+    rows = unique_rows(report, path, SHEET_COLUMNS, "key", SHEET)
     existing = {crossing.key: crossing for crossing in db.session.scalars(select(Crossing))}
-    seen, wanted = {}, []
+    wanted = []
     for line, row in rows:
-        if row["key"] in seen:
-            report.problems.append(Problem(line, "key", "duplicate_key", _("The key %(key)s is also on line %(line)d.", key=row["key"], line=seen[row["key"]])))
-            continue
-        seen[row["key"]] = line
         item = _item(line, row, report)
         if item is None:
             continue

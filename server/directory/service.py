@@ -64,6 +64,25 @@ class Report:
         return not self.problems
 
 
+def unique_rows(report, path, columns, key, sheet_name):
+    """The rows of a sheet of agencies, crossings or links, each key once: an unreadable file
+    or a key repeated is a problem in `report`."""
+    try:
+        rows = sheets.read(path, columns, key=key, sheet_name=sheet_name)
+    except sheets.SheetError as error:
+        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
+        return []
+    seen, unique = {}, []
+    for line, row in rows:
+        if row[key] in seen:
+            report.problems.append(Problem(line, key, "duplicate_key", _(
+                "The key %(key)s is also on line %(line)d.", key=row[key], line=seen[row[key]])))
+            continue
+        seen[row[key]] = line
+        unique.append((line, row))
+    return unique
+
+
 def _split(text):
     return [part.strip() for part in text.split(";") if part.strip()]
 

@@ -301,8 +301,7 @@ export async function contactScreen({ key, crossing = null }) {
   const status = dutyText(contact);
   const qrSlot = el("div", { class: "vcard" });
   const crossingKey = crossing ?? contact.crossings?.[0] ?? null;
-  const person = contact.name && contact.name_latin && contact.name !== contact.name_latin
-    ? `${contact.name} (${contact.name_latin})` : contact.name || contact.name_latin;
+  const person = contact.name || contact.name_latin ? displayName(contact, language()) : null;
   const verified = contact.verified_on ? [contact.verified_on, contact.verified_by].filter(Boolean).join(", ") : t("Never");
   show(displayName(contact, language()), () => contactScreen({ key, crossing }),
     contact.demo ? el("p", { class: "notice warning" }, t("Demo contact: this number does not reach anyone.")) : null,
