@@ -1,6 +1,7 @@
 """Reference data after the language review of 2026-11: the new code lists, the species
 added, and retirement instead of deletion for agencies and codes."""
 import json
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -250,3 +251,13 @@ def test_an_agency_without_a_known_function_is_refused_before_anything_changes(a
     rows[0]["functions"] = ["fishing"]
     rows[1]["names"]["en"] = "changed"
     _refused_and_nothing_changed(app, tmp_path, rows, "fishing")
+
+
+def test_the_first_call_phrasebook_has_every_sentence_in_each_script():
+    phrases = catalog.code_lists()["first_call_phrase"]["items"]
+    assert len(phrases) >= 12
+    for phrase in phrases:
+        assert re.search("[\u0E80-\u0EFF]", phrase["names"]["lo"]), phrase["key"]
+        assert re.search("[\u4E00-\u9FFF]", phrase["names"]["zh_Hans"]), phrase["key"]
+        # Vietnamese written with its marks (an officer reads it aloud), not stripped to ASCII.
+        assert re.search("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", phrase["names"]["vi"].lower()), phrase["key"]

@@ -18,6 +18,7 @@ from server.access.models import Agency
 from server.directory import service as directory
 from server.directory.models import Report
 from server.extensions import db
+from server.reference import catalog as catalog_file
 
 from .harness import (
     ROOT,
@@ -173,9 +174,11 @@ def test_4_the_phrasebook_shows_the_officers_language_beside_the_other_sides(pho
     first = page.locator("li.phrase").first
     first.wait_for()
     assert page.get_by_label(ui("The other officer's language")).input_value() == "lo"  # Boten is in Laos
-    assert first.locator(".phrase-mine").inner_text() == "您好。我是边境另一侧的野生动物执法人员。"
+    hello = next(item for item in catalog_file.code_lists()["first_call_phrase"]["items"] if item["key"] == "hello")
+    assert first.locator(".phrase-mine").inner_text() == hello["names"]["zh_Hans"]  # this phone is in Chinese
     theirs = first.locator(".phrase-theirs")
-    assert theirs.inner_text().startswith("ສະບາຍດີ") and theirs.get_attribute("lang") == "lo"
+    assert theirs.inner_text() == hello["names"]["lo"] and theirs.get_attribute("lang") == "lo"
+    assert page.locator("li.phrase").count() == len(catalog_file.code_lists()["first_call_phrase"]["items"])
     assert float(theirs.evaluate("(node) => parseFloat(getComputedStyle(node).fontSize)")) >= 1.6 * 16
     page.go_back()
     page.locator("p.duty-status").wait_for()

@@ -7,7 +7,6 @@ import { ABOUT, COUNTRY_LANGUAGE, buildIndex, contactsOf, counterparts, daysSinc
   otherSide, searchDirectory, stale, staleAfterDays, timeIn, vcard } from "../directory.js";
 import { el } from "../forms.js";
 import { LANGUAGES, language, languageTag, nameOf, t, tn } from "../i18n.js";
-import phrasebook from "../phrasebook.json";
 import { qrCode } from "../qr.js";
 import { drafts, meta, reference } from "../store.js";
 import { back, go, live, show, state } from "./common.js";
@@ -16,6 +15,7 @@ import { latestForms } from "./home.js";
 // What the directory is built from; a change to any of them (a sync) builds it again.
 const SOURCES = ["directory", "agencies", "crossings", "counterparts", "codes", "places"];
 const FEEDBACK_FORM = "directory_feedback";
+const PHRASES = "first_call_phrase";
 const SEARCH_LIMIT = 5;
 const SEARCH_ALL = 100;
 const AGENCY_CONTACTS = 1;
@@ -363,9 +363,11 @@ export async function phrasebookScreen(params = {}) {
     history.replaceState({ ...history.state, params: { ...params, language: theirs } }, "");
     table.replaceChildren(...rows());
   } }, ...LANGUAGES.map((l) => el("option", { value: l.code, lang: l.tag, selected: l.code === theirs || undefined }, l.name)));
-  const rows = () => phrasebook.sentences.map((sentence) => el("li", { class: "phrase", "data-key": sentence.key },
-    el("p", { class: "phrase-mine", lang: tagOf(mine) }, sentence[mine] ?? sentence.en),
-    el("p", { class: "phrase-theirs", lang: tagOf(theirs) }, sentence[theirs] ?? sentence.en)));
+  // The sentences are reference data (codes/first_call_phrase), pulled like any code list.
+  const phrases = (data.codes.get(PHRASES)?.items ?? []).filter((item) => !item.retired);
+  const rows = () => phrases.map((phrase) => el("li", { class: "phrase", "data-key": phrase.key },
+    el("p", { class: "phrase-mine", lang: tagOf(mine) }, phrase.names[mine] ?? phrase.names.en),
+    el("p", { class: "phrase-theirs", lang: tagOf(theirs) }, phrase.names[theirs] ?? phrase.names.en)));
   const table = el("ol", { class: "phrasebook" }, ...rows());
   show(t("Phrasebook"), () => phrasebookScreen({ ...params, language: theirs }),
     el("p", { class: "muted" }, t("Sentences for a first call across the border. Show the large text to the other officer, or read it out.")),
