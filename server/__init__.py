@@ -53,6 +53,10 @@ def create_app(test_config=None):
     app.register_blueprint(health_blp)
     app.register_blueprint(web_blp)
 
+    from .console import routes as console
+
+    console.init_app(app)
+
     from .cli import register
 
     register(app)

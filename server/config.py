@@ -6,6 +6,8 @@ to create_app() instead of touching os.environ.
 import ipaddress
 import json
 import os
+import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,10 +84,32 @@ def unreachable_from_a_phone(url):
     return address.is_loopback or address.is_unspecified
 
 
+def secret_key(instance_path):
+    """Signs the console's CSRF tokens: WILDLEDGER_SECRET_KEY, or a random key made once in
+    the instance folder (every worker of one instance reads the same file)."""
+    if os.environ.get("WILDLEDGER_SECRET_KEY"):
+        return os.environ["WILDLEDGER_SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    for _attempt in range(50):  # another worker may be writing it this instant
+        text = path.read_text().strip()
+        if text:
+            return text
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it to have a new one made")
+
+
 def from_environment(instance_path):
     home_config = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
     settings = instance_settings(instance_path)
     return {
+        "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{Path(instance_path) / 'wildledger.sqlite'}"
         ),
@@ -124,6 +148,21 @@ def from_environment(instance_path):
         # which apps before 0.2.0 check. Turn off once every phone runs 0.2.0 or later.
         "LEGACY_ANSWER_SIGNATURE": _int("WILDLEDGER_LEGACY_ANSWER_SIGNATURE", 1) == 1,
         "BABEL_DEFAULT_LOCALE": "en",
+        # Console sessions end after this many idle minutes, and this many hours after sign-in;
+        # an account (or, four times as many, an address) that failed to sign in this many times
+        # is refused for the rest of the lockout window.
+        "CONSOLE_IDLE_MINUTES": _int("WILDLEDGER_CONSOLE_IDLE_MINUTES", 30),
+        "CONSOLE_ABSOLUTE_HOURS": _int("WILDLEDGER_CONSOLE_ABSOLUTE_HOURS", 12),
+        "CONSOLE_LOGIN_FAILURES": _int("WILDLEDGER_CONSOLE_LOGIN_FAILURES", 5),
+        "CONSOLE_LOCKOUT_MINUTES": _int("WILDLEDGER_CONSOLE_LOCKOUT_MINUTES", 15),
+        # A phone that has not synced for this many days is flagged on the console's fleet page.
+        "CONSOLE_SILENT_DAYS": _int("WILDLEDGER_CONSOLE_SILENT_DAYS", 3),
+        # The longest a printed enrollment code may live, in days (a code on screen lives
+        # ENROLL_TOKEN_TTL).
+        "CONSOLE_SHEET_MAX_DAYS": _int("WILDLEDGER_CONSOLE_SHEET_MAX_DAYS", 7),
+        # CSRF tokens are checked by the console's own forms only (the API is signed instead).
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session that holds it
         # A directory contact not verified for this many days is shown "may be out of date".
         "DIRECTORY_STALE_AFTER_DAYS": _int("WILDLEDGER_DIRECTORY_STALE_AFTER_DAYS", 180),
         # Behind nginx: how many proxy hops to trust for the client address and scheme

@@ -21,6 +21,7 @@ from flask.cli import AppGroup
 from .version import server_version
 
 LOCALES = ("en", "vi", "lo", "zh_Hans")
+LANGUAGE_COOKIE = "wl_lang"
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 PWA_SOURCES = (ROOT / "pwa" / "src", ROOT / "pwa" / "sw")
@@ -48,6 +49,10 @@ def select_locale():
     """In a request, Accept-Language (browsers send zh-CN, not zh_Hans); on the command
     line, WILDLEDGER_LANG or the shell's LANG (vi_VN.UTF-8, zh_CN.UTF-8, lo_LA…)."""
     if has_request_context():
+        # The language a person chose in the console (a cookie, kept per browser) comes first.
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        if chosen in LOCALES:
+            return chosen
         tags = [tag for tag, _quality in request.accept_languages]
     else:
         tags = [os.environ.get(name, "") for name in ("WILDLEDGER_LANG", "LC_ALL", "LC_MESSAGES", "LANG")]

@@ -23,13 +23,13 @@ WINDOW_S = 60
 
 
 class MemoryCounts:
-    def __init__(self, max_keys, clock=time.monotonic):
-        self.max_keys, self.clock = max_keys, clock
+    def __init__(self, max_keys, clock=time.monotonic, window_s=WINDOW_S):
+        self.max_keys, self.clock, self.window_s = max_keys, clock, window_s
         self._counts = OrderedDict()  # key -> (window, count)
         self._lock = threading.Lock()
 
     def _window(self):
-        return int(self.clock() // WINDOW_S)
+        return int(self.clock() // self.window_s)
 
     def count(self, key):
         with self._lock:
@@ -51,13 +51,13 @@ class MemoryCounts:
 class RedisCounts:
     """The same counts in Redis, so that every worker sees them: one key per window."""
 
-    def __init__(self, url, namespace="wildledger", clock=time.time):
+    def __init__(self, url, namespace="wildledger", clock=time.time, window_s=WINDOW_S):
         import redis
 
-        self.redis, self.namespace, self.clock = redis.Redis.from_url(url), namespace, clock
+        self.redis, self.namespace, self.clock, self.window_s = redis.Redis.from_url(url), namespace, clock, window_s
 
     def _key(self, key):
-        return f"{self.namespace}:auth-failures:{int(self.clock() // WINDOW_S)}:{key}"
+        return f"{self.namespace}:auth-failures:{int(self.clock() // self.window_s)}:{key}"
 
     def count(self, key):
         return int(self.redis.get(self._key(key)) or 0)
@@ -66,7 +66,7 @@ class RedisCounts:
         name = self._key(key)
         with self.redis.pipeline() as pipe:
             pipe.incr(name)
-            pipe.expire(name, 2 * WINDOW_S)
+            pipe.expire(name, 2 * self.window_s)
             pipe.execute()
 
 

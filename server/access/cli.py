@@ -4,6 +4,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..audit import service as audit
+from ..console import auth as console_auth
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..reference import agencies as reference
@@ -21,10 +23,36 @@ users_cli = AppGroup("users", help="People who read the store.")
 @click.option("--phone", help="E.164")
 def create(username, display_name, role, agency_code, phone):
     try:
-        service.create_user(username, display_name, role, agency_code, phone)
+        user = service.create_user(username, display_name, role, agency_code, phone)
     except (LookupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(_("Created %(user)s.", user=username))
+    if role in console_auth.CONSOLE_ROLES:
+        _print_setup_link(user)
+
+
+def _print_setup_link(user):
+    link = console_auth.setup_link(user)
+    db.session.commit()
+    click.echo(_("One-time link to choose a password and set up the second factor (valid %(hours)d hours):",
+                 hours=console_auth.SETUP_HOURS))
+    click.echo(link)
+
+
+@users_cli.command("setup-link")
+@click.argument("username")
+def setup_link(username):
+    """A new one-time set-up link: the person chooses a new password and second factor (a
+    forgotten password, a lost phone). The old ones stop working and their sessions end."""
+    try:
+        user = service.user_by_name(username)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    user.password_hash = user.totp_secret = user.totp_last_step = None
+    user.recovery_codes = []
+    console_auth.end_sessions(user.id)
+    audit.record("user.sign_in_reset", target=f"user:{username}", commit=False)
+    _print_setup_link(user)
 
 
 @users_cli.command("token")

@@ -1,6 +1,6 @@
 from datetime import date
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -51,6 +51,16 @@ class User(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[object | None] = mapped_column(UTCDateTime)  # no token of theirs works after
+    # Signing in to the console (server/console/auth.py): an Argon2id hash; a TOTP secret
+    # wrapped under the key-encryption key, so a copy of the database alone gives no second
+    # factor; the last time step used (a code works once); hashes of unused recovery codes.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_codes: Mapped[list] = mapped_column(JSON, default=list)
+    # A one-time set-up link (`flask users create`, `flask users setup-link`): its hash and expiry.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
     agency: Mapped[Agency] = relationship()
 
     @property
@@ -67,4 +77,22 @@ class ApiToken(db.Model):
     expires_at: Mapped[object | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[object | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship()
+
+
+class ConsoleSession(db.Model):
+    """A console sign-in, kept on the server so that it can be ended ("sign out everywhere",
+    an admin ending a user's sessions). The cookie holds a random token; only its hash is
+    stored. `verified_at` is set once the second factor is given: before that the row only
+    carries the password step, for a few minutes."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    address: Mapped[str | None] = mapped_column(String(64))
     user: Mapped[User] = relationship()

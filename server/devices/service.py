@@ -34,8 +34,9 @@ _NONCE = re.compile(r"^[A-Za-z0-9_-]{8,64}\Z")
 _DEVICE_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
-def create_enrollment(agency, officer_name=None, ttl_seconds=None):
-    """A one-time token of 192 random bits. Only its hash is stored."""
+def create_enrollment(agency, officer_name=None, ttl_seconds=None, **actor):
+    """A one-time token of 192 random bits. Only its hash is stored. `actor`: who, for the
+    audit log (actor=, actor_kind=; the command line's user when not given)."""
     token = crypto.random_token(24)
     ttl = ttl_seconds if ttl_seconds is not None else current_app.config["ENROLL_TOKEN_TTL"]
     row = EnrollmentToken(token_hash=crypto.hash_secret(token), agency=agency, officer_name=officer_name,
@@ -43,8 +44,21 @@ def create_enrollment(agency, officer_name=None, ttl_seconds=None):
     db.session.add(row)
     db.session.flush()
     audit.record("enrollment.created", target=f"enrollment:{row.id}",
-                 detail={"agency": agency.code, "expires_at": row.expires_at.isoformat()})
+                 detail={"agency": agency.code, "expires_at": row.expires_at.isoformat()}, **actor)
     return token, row
+
+
+def outstanding_enrollments(agency):
+    """Codes of the agency not used, withdrawn or expired yet, newest first."""
+    return db.session.scalars(select(EnrollmentToken).filter_by(agency_id=agency.id, used_at=None)
+                              .where(EnrollmentToken.expires_at > utcnow())
+                              .order_by(EnrollmentToken.created_at.desc())).all()
+
+
+def withdraw_enrollment(row, **actor):
+    """An unused code stops working now."""
+    row.expires_at = utcnow()
+    audit.record("enrollment.withdrawn", target=f"enrollment:{row.id}", **actor)
 
 
 def enrollment_image_name(token_id):
@@ -203,7 +217,7 @@ def note_app_state(device, state, commit=True):
         db.session.commit()
 
 
-def confirm(device_id):
+def confirm(device_id, **actor):
     """A supervisor saw the officer and the phone after its PIN was reset: the resets so far
     are confirmed, and the records sealed since lose their flag."""
     device = db.session.get(Device, device_id)
@@ -214,7 +228,7 @@ def confirm(device_id):
                                      .where(Record.pin_resets <= device.pin_resets_confirmed)):
         if "pin_reset" in (record.flags or []):
             record.flags = [flag for flag in record.flags if flag != "pin_reset"]
-    audit.record("device.confirmed", target=device.id, detail={"pin_resets": device.pin_resets})
+    audit.record("device.confirmed", target=device.id, detail={"pin_resets": device.pin_resets}, **actor)
     return device
 
 
@@ -245,7 +259,7 @@ def fleet():
     return listed
 
 
-def revoke(device_id):
+def revoke(device_id, reason=None, **actor):
     device = db.session.get(Device, device_id)
     if device is None:
         raise LookupError(_("Unknown device %(device)s.", device=device_id))
@@ -253,5 +267,6 @@ def revoke(device_id):
         device.revoked_at = utcnow()
         device.revoked_seq = db.session.scalar(
             select(func.coalesce(func.max(LedgerEntry.seq), 0)).filter_by(device_id=device.id))
-        audit.record("device.revoked", target=device.id, detail={"revoked_seq": device.revoked_seq})
+        audit.record("device.revoked", target=device.id,
+                     detail={"revoked_seq": device.revoked_seq, **({"reason": reason} if reason else {})}, **actor)
     return device

@@ -217,3 +217,14 @@ def restore(blob, passphrase, replace=False):
     return restored
 
 
+
+
+def wrap_secret(secret: bytes, label: str) -> bytes:
+    """A small secret the server must read back (a user's TOTP secret), wrapped under the
+    key-encryption key like the server's private keys: a copy of the database alone does
+    not reveal it. `label` binds it to its owner."""
+    return _kek().wrap(secret, label)
+
+
+def unwrap_secret(blob: bytes, label: str) -> bytes:
+    return _kek().unwrap(blob, label)
