@@ -323,3 +323,52 @@ def test_a_pin_reset_is_listed_until_the_supervisor_confirms_it(app):
     _form(client, f"/console/devices/{phone.device_id}/confirm")
     assert f'data-device="{phone.device_id}"' not in client.get("/console/fleet?flag=pin_reset").text
     assert [e.actor for e in _audit(app, "device.confirmed")] == ["ana"]
+
+
+# -- records --------------------------------------------------------------------------------------
+
+def test_a_supervisor_reads_their_agencys_records_with_labels_proof_and_corrections(app):
+    from tests.helpers import SEIZURE
+
+    ours, theirs = enroll_device(app, "VN-HQ-QN"), enroll_device(app, "CN-HG-DX")
+    first = ours.seal(SEIZURE)
+    ours.sync()
+    correction = ours.seal(SEIZURE, supersedes=first)
+    other = theirs.seal(SEIZURE)
+    ours.sync(), theirs.sync()
+    client = _signed_in(app)
+    listing = client.get("/console/records").text
+    assert f'data-rid="{first}"' in listing and f'data-rid="{correction}"' in listing
+    assert f'data-rid="{other}"' not in listing
+    assert client.get(f"/console/records/{other}").status_code == 404  # as if it did not exist
+    assert client.get("/console/records/00000000-0000-4000-8000-000000000000").status_code == 404
+
+    page = client.get(f"/console/records/{first}").text
+    assert "Date of seizure" in page and "Reporting officer" in page
+    assert 'class="proof verified"' in page
+    assert f'href="/console/records/{correction}"' in page  # corrected by, the other way round too
+    assert f'href="/console/records/{first}"' in client.get(f"/console/records/{correction}").text
+    assert [e.target for e in _audit(app, "record.viewed")][:1] == [f"record:{first}"]
+
+    client.set_cookie("wl_lang", "vi")
+    vietnamese = client.get(f"/console/records/{first}").text
+    assert "Ngày thu giữ" in vietnamese  # the form's label in the reader's language
+
+
+def test_records_are_paged_by_keyset_and_an_analyst_reads_their_country(app):
+    from tests.helpers import SEIZURE
+
+    phone, lao = enroll_device(app, "VN-HQ-MONGCAI"), enroll_device(app, "LA-CUSTOMS")
+    rids = [phone.seal(SEIZURE) for _ in range(53)]
+    phone.sync()
+    lao_rid = lao.seal(SEIZURE)
+    lao.sync()
+    anh = Person(app, "anh", role="analyst", agency="VN-C05")
+    client = app.test_client()
+    anh.sign_in(client)
+    first = client.get("/console/records").text
+    assert first.count("data-rid=") == 50 and f'data-rid="{lao_rid}"' not in first
+    older = re.search(r'href="([^"]+)" rel="next"', first)[1].replace("&amp;", "&")
+    second = client.get(older).text
+    assert second.count("data-rid=") == 3 and 'rel="next"' not in second
+    assert set(re.findall(r'data-rid="([^"]+)"', first + second)) == set(rids)

@@ -35,6 +35,8 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
+    from . import records  # noqa: F401  (its pages join the blueprint before it is registered)
+
     app.register_blueprint(blp)
 
 
@@ -218,7 +220,7 @@ def setup(token):
 @blp.get("/")
 @signed_in()
 def index():
-    return redirect(url_for("console.fleet"))
+    return redirect(url_for("console.fleet" if g.console_user.role in ("supervisor", "admin") else "console.records"))
 
 
 FLAGS = ("silent", "missing", "storage", "pin_reset", "revoked")

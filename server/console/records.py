@@ -1,0 +1,161 @@
+"""Records in the console (issue 17): the list a supervisor (their agency), an analyst (their
+country) or an admin may read, the one access rule of access.visible_records; and one record
+with every field labelled in the reader's language, where it came from, its place in the
+ledger with the inclusion proof checked, and its correction chain both ways.
+
+A record outside one's scope is answered exactly like one that does not exist."""
+from datetime import UTC, datetime, time
+
+from flask import abort, g, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+
+from .. import crypto
+from ..access import service as access
+from ..access.models import Agency
+from ..audit import service as audit
+from ..devices.models import Device
+from ..directory.models import Crossing
+from ..errors import ApiError
+from ..extensions import db
+from ..forms.definition import published_definitions
+from ..reference import catalog
+from ..store.models import Record
+from ..sync import evidence, intake, merkle
+from ..sync.ledger import leaf_input
+from ..sync.models import LedgerEntry
+from .routes import blp, signed_in
+
+PAGE = 50
+
+
+def _day(text, end=False):
+    try:
+        day = datetime.fromisoformat(text).date()
+    except (TypeError, ValueError):
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+def _cursor(record):
+    return f"{record.received_at.isoformat()}|{record.rid}"
+
+
+@blp.get("/records")
+@signed_in()
+def records():
+    """Newest first, 50 a page, by (received_at, rid) keyset: page 500 costs what page 1 does."""
+    args = request.args
+    query = access.visible_records(g.console_user)
+    if args.get("form"):
+        query = query.where(Record.form == args["form"])
+    if args.get("officer"):
+        query = query.where(Record.officer_name.ilike(f"%{args['officer']}%"))
+    if args.get("device"):
+        query = query.where(Record.device_id.startswith(args["device"].lower()))
+    if start := _day(args.get("from")):
+        query = query.where(Record.received_at >= start)
+    if end := _day(args.get("to"), end=True):
+        query = query.where(Record.received_at <= end)
+    if args.get("after") and "|" in args["after"]:
+        at, rid = args["after"].split("|", 1)
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            abort(400)
+        query = query.where(or_(Record.received_at < moment, and_(Record.received_at == moment, Record.rid < rid)))
+    rows = db.session.scalars(query.order_by(Record.received_at.desc(), Record.rid.desc()).limit(PAGE + 1)).all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    filters = {name: args.get(name, "") for name in ("form", "officer", "device", "from", "to")}
+    next_url = url_for("console.records", **filters, after=_cursor(rows[-1])) if more else None
+    forms = sorted({definition["form"]: definition["title"] for definition in published_definitions().values()}.items())
+    return render_template("console/records.html", rows=rows, filters=filters, next_url=next_url, forms=forms)
+
+
+# -- one record ----------------------------------------------------------------------------------
+
+def _names(items, key, locale):
+    for item in items:
+        if item["key"] == key:
+            return item["names"].get(locale) or item["names"]["en"]
+    return key
+
+
+def _value(field, value, locale):
+    """A field's value as a reader sees it: code lists and reference names in their language."""
+    if value is None or value == "":
+        return None
+    kind = field["type"]
+    if kind == "code":
+        return _names(catalog.code_lists()[field["codes"]]["items"], value, locale)
+    if kind == "agency":
+        agency = db.session.scalar(select(Agency).filter_by(code=value))
+        return agency.name(locale) if agency else value
+    if kind == "crossing":
+        crossing = db.session.scalar(select(Crossing).filter_by(key=value))
+        return (crossing.names.get(locale) or crossing.names["en"]) if crossing else value
+    if kind == "place":
+        return _names(catalog.collection_file("places")["items"], value, locale)
+    if kind == "species":
+        return value  # the scientific name, as written everywhere
+    return str(value)
+
+
+def _rows(fields, content, locale, depth=0):
+    """[(depth, label, value)] in the form's order; groups give one block per entry."""
+    out = []
+    for field in fields:
+        value = content.get(field["name"]) if isinstance(content, dict) else None
+        if field["type"] == "object":
+            if value:
+                out.append((depth, _(field["label"]), None))
+                out += _rows(field["fields"], value, locale, depth + 1)
+        elif field["type"] == "group":
+            for number, entry in enumerate(value or [], start=1):
+                out.append((depth, f"{_(field['label'])} {number}", None))
+                out += _rows(field["fields"], entry, locale, depth + 1)
+        else:
+            shown = _value(field, value, locale)
+            if shown is not None:
+                out.append((depth, _(field["label"]), shown))
+    return out
+
+
+def _proof(record):
+    """Whether the record's ledger row is in the log the server signs: its inclusion proof
+    against a freshly signed tree head, checked here as a phone or verify_evidence.py would."""
+    bundle = evidence.build(record.rid, intake.server_time_ms())
+    head = bundle["head"]
+    item = next(item for item in bundle["records"] if item["rid"] == record.rid)
+    entry = db.session.get(LedgerEntry, record.ledger_idx)
+    try:
+        crypto.verify(crypto.b64d(bundle["server"]["public_key"]),
+                      crypto.tree_head_message(head["epoch"], head["size"], crypto.b64d(head["root"]), head["time"]),
+                      crypto.b64d(head["signature"]))
+    except crypto.CryptoError:
+        return {"included": False, "size": head["size"], "root": head["root"], "index": entry.idx}
+    included = merkle.verify_inclusion(entry.idx - 1, head["size"], merkle.leaf_hash(leaf_input(entry)),
+                                       [crypto.b64d(step) for step in item["inclusion"]], crypto.b64d(head["root"]))
+    return {"included": included, "size": head["size"], "root": head["root"], "index": entry.idx}
+
+
+@blp.get("/records/<rid>")
+@signed_in()
+def record(rid):
+    user = g.console_user
+    try:
+        found = access.get_visible_record(user, rid)
+    except ApiError:
+        abort(404)
+    locale = str(get_locale())
+    definition = published_definitions().get(f"{found.form}.v{found.form_version}")
+    fields = _rows(definition["fields"], found.content, locale) if definition else []
+    visible = access.visible_records(user)
+    earlier = db.session.scalar(visible.where(Record.rid == found.supersedes)) if found.supersedes else None
+    later = db.session.scalars(visible.where(Record.supersedes == found.rid)).all()
+    audit.record("record.viewed", actor=user.username, actor_kind="user", target=f"record:{found.rid}")
+    return render_template("console/record.html", record=found, title=_(definition["title"]) if definition else found.form,
+                           fields=fields, device=db.session.get(Device, found.device_id), proof=_proof(found),
+                           earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier))
