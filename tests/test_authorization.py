@@ -1,0 +1,107 @@
+"""Who may reach what (issue 17): every route of the server is classified here, and a test
+fails on any route that is not; then every role × own agency / another agency of the same
+country / another country × every console page and read-API route, with the answer each
+must get. A page or record one may not see answers 404, as if it did not exist."""
+import pytest
+from sqlalchemy import select
+
+from server.access import service as access
+from server.devices.models import EnrollmentToken
+from server.extensions import db
+from tests.conftest import enroll_device
+from tests.helpers import SEIZURE
+from tests.test_console import TOKEN, Person
+
+# How each endpoint is guarded. Anything added to the server must be classified here.
+PUBLIC = "public"  # no credential: the app shell, static files, health, the OpenAPI document
+GUARDS = {
+    "web.shell": PUBLIC, "static": PUBLIC, "api-docs.openapi_json": PUBLIC, "health.health": PUBLIC,
+    "console.static": PUBLIC, "console.login": PUBLIC, "console.language": PUBLIC,
+    "console.second_factor": "the password step of a session",
+    "console.setup": "a one-time set-up token",
+    "sync.enroll": "a one-time enrollment token",
+    "sync.push": "a device signature", "sync.pull": "a device signature", "sync.log_head": "a device signature",
+    "records.list_records": "a read-API token", "records.get_record": "a read-API token",
+    "directory.list_reports": "a read-API token of a directory maintainer",
+    "console.index": "console", "console.fleet": "console", "console.enroll": "console",
+    "console.withdraw": "console", "console.revoke": "console", "console.confirm_pin_reset": "console",
+    "console.records": "console", "console.record": "console", "console.logout": "console",
+}
+
+SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
+ROLES = ("supervisor", "analyst", "admin")
+
+
+def test_every_route_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - GUARDS.keys() == set(), "classify these routes in GUARDS"
+    assert GUARDS.keys() - endpoints == set(), "these routes are gone: remove them from GUARDS"
+
+
+@pytest.fixture
+def world(app):
+    """A phone, a record and an unused enrollment code in each scope; a signed-in console
+    client and a read-API token for each role, all of agency VN-HQ-QN."""
+    phones, records = {}, {}
+    for scope, agency in SCOPES.items():
+        phones[scope] = enroll_device(app, agency)
+        records[scope] = phones[scope].seal({**SEIZURE, "agency": agency})
+        phones[scope].sync()
+    with app.app_context():
+        for agency in SCOPES.values():
+            from server.devices import service as devices
+
+            devices.create_enrollment(access.agency_by_code(agency), officer_name="x")
+        db.session.commit()
+        codes = {scope: db.session.scalar(select(EnrollmentToken.id).join(EnrollmentToken.agency)
+                                          .where(EnrollmentToken.used_at.is_(None))
+                                          .filter_by(code=agency)) for scope, agency in SCOPES.items()}
+    clients, tokens = {}, {}
+    for role in ROLES:
+        person = Person(app, f"{role}1", role=role, agency="VN-HQ-QN")
+        clients[role] = app.test_client()
+        person.sign_in(clients[role])
+        with app.app_context():
+            tokens[role] = access.issue_token(access.user_by_name(f"{role}1"))[0]
+    return {"phones": {s: p.device_id for s, p in phones.items()}, "records": records, "codes": codes,
+            "clients": clients, "tokens": tokens}
+
+
+# role → scopes it reaches, for objects of one agency (phones, codes) and for records.
+AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
+RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
+PAGES = {"supervisor": {"fleet", "enroll", "records"}, "analyst": {"records"}, "admin": {"fleet", "enroll", "records"}}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
+    client, token = world["clients"][role], world["tokens"][role]
+    for page in ("fleet", "enroll", "records"):
+        assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
+    for scope in SCOPES:
+        device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]
+        reach = scope in AGENCY_OBJECTS[role]
+        assert client.get(f"/console/devices/{device}/revoke").status_code == (200 if reach else 404), scope
+        form = {"csrf_token": TOKEN.search(client.get("/console/records").text)[1]}
+        assert client.post(f"/console/devices/{device}/confirm", data=form).status_code == (302 if reach else 404)
+        assert client.post(f"/console/enroll/{code}/withdraw", data=form).status_code == (302 if reach else 404)
+        readable = scope in RECORDS[role]
+        assert client.get(f"/console/records/{rid}").status_code == (200 if readable else 404), scope
+        listed = f'data-rid="{rid}"' in client.get("/console/records").text
+        assert listed == readable, scope
+        answer = app.test_client().get(f"/api/v1/records/{rid}", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == (200 if readable else 404), scope
+    reports = app.test_client().get("/api/v1/directory/reports", headers={"Authorization": f"Bearer {token}"})
+    assert reports.status_code == (403 if role == "analyst" else 200)
+
+
+def test_without_a_session_every_console_page_leads_to_sign_in_and_the_api_refuses(app, world):
+    anonymous = app.test_client()
+    for rule in app.url_map.iter_rules():
+        if GUARDS[rule.endpoint] != "console" or "GET" not in rule.methods:
+            continue
+        path = (rule.rule.replace("<device_id>", world["phones"]["own"]).replace("<rid>", world["records"]["own"]))
+        answer = anonymous.get(path)
+        assert answer.status_code == 302 and "/console/login" in answer.location, path
+    for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports"):
+        assert app.test_client().get(path).status_code == 401, path
