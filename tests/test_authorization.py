@@ -26,6 +26,8 @@ GUARDS = {
     "console.index": "console", "console.fleet": "console", "console.enroll": "console",
     "console.withdraw": "console", "console.revoke": "console", "console.confirm_pin_reset": "console",
     "console.records": "console", "console.record": "console", "console.logout": "console",
+    "console.quarantine": "console", "console.release": "console",
+    "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -70,13 +72,14 @@ def world(app):
 # role → scopes it reaches, for objects of one agency (phones, codes) and for records.
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
-PAGES = {"supervisor": {"fleet", "enroll", "records"}, "analyst": {"records"}, "admin": {"fleet", "enroll", "records"}}
+PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine"}, "analyst": {"records"},
+         "admin": {"fleet", "enroll", "records", "quarantine", "audit", "audit.csv"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records"):
+    for page in ("fleet", "enroll", "records", "quarantine", "audit", "audit.csv"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]

@@ -372,3 +372,50 @@ def test_records_are_paged_by_keyset_and_an_analyst_reads_their_country(app):
     second = client.get(older).text
     assert second.count("data-rid=") == 3 and 'rel="next"' not in second
     assert set(re.findall(r'data-rid="([^"]+)"', first + second)) == set(rids)
+
+
+# -- review queue and audit -----------------------------------------------------------------------
+
+def test_a_mistaken_revocation_is_undone_by_releasing_the_phones_records_once(app):
+    from server.devices import service as devices
+    from server.store.models import Record
+    from tests.helpers import SEIZURE
+
+    phone = enroll_device(app, "VN-HQ-QN")
+    with app.app_context():
+        devices.revoke(phone.device_id)
+        db.session.commit()
+    rid = phone.seal(SEIZURE)
+    try:
+        phone.sync()
+    except Exception:  # noqa: BLE001 - the phone is told it is revoked; its record is held
+        pass
+    client = _signed_in(app)
+    page = client.get("/console/quarantine").text
+    row_id = re.search(r'data-quarantine="(\d+)"', page)[1]
+    assert "device_revoked" in page and "Release for intake again" in page
+    assert _form(client, f"/console/quarantine/{row_id}/release").status_code == 302
+    again = _form(client, f"/console/quarantine/{row_id}/release")
+    assert again.status_code == 409 and "released already" in again.text
+    with app.app_context():
+        assert db.session.scalar(select(Record).filter_by(rid=rid)) is not None
+    assert [e.actor for e in _audit(app, "quarantine.released")] == ["ana"]
+
+
+def test_an_admin_checks_the_audit_chain_and_is_told_which_entry_was_edited(app):
+    client = _signed_in(app, "root", role="admin", agency="VN-HQ")
+    page = client.get("/console/audit")
+    assert "console.signed_in" in page.text
+    checked = client.post("/console/audit/verify", data={"csrf_token": TOKEN.search(page.text)[1]})
+    assert "checks" in checked.text
+    from tests import insider
+
+    with app.app_context():
+        seq = db.session.scalar(select(AuditEntry.seq).filter_by(action="console.set_up"))
+    insider.sql(app, f"UPDATE audit_log SET actor = 'someone else' WHERE seq = {seq}")  # past the triggers
+    page = client.get("/console/audit")
+    broken = client.post("/console/audit/verify", data={"csrf_token": TOKEN.search(page.text)[1]})
+    assert f"Entry {seq} is wrong" in broken.text
+    exported = client.get("/console/audit.csv?action=console.")
+    assert exported.data.startswith("\ufeff".encode()) and b"console.signed_in" in exported.data
+    assert b"user.created" not in exported.data

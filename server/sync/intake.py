@@ -440,7 +440,7 @@ def replay():
     return receipts, altered
 
 
-def release(quarantine_id):
+def release(quarantine_id, released_by=None, **actor):
     """A supervisor releases a held record: a ledger-backed one (a revoked device's
     included) is filed from its row; a revoked device's envelope held before the log
     recorded them (older stores) enters the ledger first. A rid conflict never is."""
@@ -462,8 +462,9 @@ def release(quarantine_id):
         receipt = file_entry(entry, device, envelope)
     else:
         raise ValueError(_("A record quarantined for %(code)s cannot be released.", code=row.code))
+    row.released_by = released_by
     audit.record("quarantine.released", target=f"quarantine:{row.id}",
-                 detail={"rid": row.rid, "code": row.code, "receipt": receipt.status})
+                 detail={"rid": row.rid, "code": row.code, "receipt": receipt.status}, **actor)
     return receipt
 
 
