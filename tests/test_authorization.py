@@ -28,6 +28,7 @@ GUARDS = {
     "console.records": "console", "console.record": "console", "console.logout": "console",
     "console.quarantine": "console", "console.release": "console",
     "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
+    "console.people": "console", "console.new_person": "console", "console.person": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -73,13 +74,15 @@ def world(app):
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
 PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine"}, "analyst": {"records"},
-         "admin": {"fleet", "enroll", "records", "quarantine", "audit", "audit.csv"}}
+         "admin": {"fleet", "enroll", "records", "quarantine", "audit", "audit.csv", "people", "people/new",
+                   "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records", "quarantine", "audit", "audit.csv"):
+    for page in ("fleet", "enroll", "records", "quarantine", "audit", "audit.csv", "people", "people/new",
+                 "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]
@@ -103,7 +106,8 @@ def test_without_a_session_every_console_page_leads_to_sign_in_and_the_api_refus
     for rule in app.url_map.iter_rules():
         if GUARDS[rule.endpoint] != "console" or "GET" not in rule.methods:
             continue
-        path = (rule.rule.replace("<device_id>", world["phones"]["own"]).replace("<rid>", world["records"]["own"]))
+        path = (rule.rule.replace("<device_id>", world["phones"]["own"]).replace("<rid>", world["records"]["own"])
+                .replace("<username>", "supervisor1"))
         answer = anonymous.get(path)
         assert answer.status_code == 302 and "/console/login" in answer.location, path
     for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports"):

@@ -419,3 +419,45 @@ def test_an_admin_checks_the_audit_chain_and_is_told_which_entry_was_edited(app)
     exported = client.get("/console/audit.csv?action=console.")
     assert exported.data.startswith("\ufeff".encode()) and b"console.signed_in" in exported.data
     assert b"user.created" not in exported.data
+
+
+# -- people (admins) -------------------------------------------------------------------------------
+
+SETUP_LINK = re.compile(r'class="mono setup-link">([^<]+)<')
+
+
+def test_an_admin_adds_a_person_who_sets_up_and_signs_in_then_changes_resets_and_disables_them(app):
+    admin = _signed_in(app, "root", role="admin", agency="VN-HQ")
+    page = admin.post("/console/people/new", data={"csrf_token": TOKEN.search(admin.get("/console/people/new").text)[1],
+                                                   "username": "minh", "name": "Phạm Minh", "role": "supervisor",
+                                                   "agency": "VN-HQ-MONGCAI"})
+    link = SETUP_LINK.search(page.text)[1]
+    minh = Person.__new__(Person)
+    minh.app, minh.username, minh.client = app, "minh", app.test_client()
+    minh.secret = SECRET.search(minh.get(minh.path(link)).text)[1]
+    minh.post(minh.path(link), password=PASSWORD, password2=PASSWORD, secret=minh.secret, code=minh.code())
+    laptop = app.test_client()
+    assert minh.sign_in(laptop, code=pyotp.TOTP(minh.secret).at(auth.now() + timedelta(seconds=30))).status_code == 302
+    assert laptop.get("/console/fleet").status_code == 200
+
+    def act(action, **extra):
+        token = TOKEN.search(admin.get("/console/people/minh").text)[1]
+        return admin.post("/console/people/minh", data={"csrf_token": token, "action": action, **extra})
+
+    act("change", role="analyst", agency="VN-HQ-MONGCAI")
+    assert laptop.get("/console/fleet").status_code == 302  # a changed role signs them out
+    issued = act("issue_token", days="30")
+    token = re.search(r'class="mono new-token">([^<]+)<', issued.text)[1]
+    assert app.test_client().get("/api/v1/records", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    with app.app_context():
+        from server.access.models import ApiToken
+
+        token_id = db.session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()))
+    act("revoke_token", token=str(token_id))
+    assert app.test_client().get("/api/v1/records", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    reset = act("reset_sign_in")
+    assert SETUP_LINK.search(reset.text)
+    assert minh.sign_in().status_code == 401  # the old password no longer works
+    act("disable")
+    assert "Disabled" in admin.get("/console/people").text
+    assert [e.actor for e in _audit(app, "user.created")][-1] == "root"

@@ -4,7 +4,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..audit import service as audit
 from ..console import auth as console_auth
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -48,10 +47,7 @@ def setup_link(username):
         user = service.user_by_name(username)
     except LookupError as error:
         raise click.ClickException(str(error)) from error
-    user.password_hash = user.totp_secret = user.totp_last_step = None
-    user.recovery_codes = []
-    console_auth.end_sessions(user.id)
-    audit.record("user.sign_in_reset", target=f"user:{username}", commit=False)
+    console_auth.reset_sign_in(user)
     _print_setup_link(user)
 
 

@@ -32,14 +32,14 @@ def agency_by_code(code):
     return agency
 
 
-def create_user(username, display_name, role, agency_code, phone=None):
+def create_user(username, display_name, role, agency_code, phone=None, **actor):
     if role not in ROLES:
         raise ValueError(_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)))
     user = User(username=username, display_name=display_name, role=role,
                 agency=agency_by_code(agency_code), phone=phone)
     db.session.add(user)
     db.session.flush()
-    audit.record("user.created", target=f"user:{username}", detail={"role": role, "agency": agency_code})
+    audit.record("user.created", target=f"user:{username}", detail={"role": role, "agency": agency_code}, **actor)
     return user
 
 
@@ -50,7 +50,7 @@ def user_by_name(username):
     return user
 
 
-def issue_token(user, days=None):
+def issue_token(user, days=None, **actor):
     """A read-API token, shown once; only its hash is stored. It expires after `days`
     (TOKEN_DAYS by default). Returns (token, row)."""
     token = "wlu_" + crypto.random_token(32)
@@ -59,7 +59,7 @@ def issue_token(user, days=None):
     db.session.add(row)
     db.session.flush()
     audit.record("token.issued", target=f"token:{row.id}", detail={"user": user.username,
-                                                                   "expires_at": row.expires_at.isoformat()})
+                                                                   "expires_at": row.expires_at.isoformat()}, **actor)
     return token, row
 
 
@@ -70,11 +70,11 @@ def token_by_id(token_id):
     return row
 
 
-def revoke_token(token_id):
+def revoke_token(token_id, **actor):
     row = token_by_id(token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record("token.revoked", target=f"token:{row.id}", detail={"user": row.user.username})
+        audit.record("token.revoked", target=f"token:{row.id}", detail={"user": row.user.username}, **actor)
     return row
 
 
@@ -93,11 +93,11 @@ def users():
     return db.session.scalars(select(User).order_by(User.username)).all()
 
 
-def disable_user(username):
+def disable_user(username, **actor):
     user = user_by_name(username)
     if user.disabled_at is None:
         user.disabled_at = utcnow()
-        audit.record("user.disabled", target=f"user:{user.username}")
+        audit.record("user.disabled", target=f"user:{user.username}", **actor)
     return user
 
 

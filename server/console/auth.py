@@ -124,6 +124,17 @@ def setup_link(user):
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/console/setup/{token}"
 
 
+def reset_sign_in(user, **actor):
+    """A forgotten password or a lost authenticator: the password, second factor and recovery
+    codes stop working and the person's sessions end; a new set-up link (setup_link) follows."""
+    from ..audit import service as audit
+
+    user.password_hash = user.totp_secret = user.totp_last_step = None
+    user.recovery_codes = []
+    end_sessions(user.id)
+    audit.record("user.sign_in_reset", target=f"user:{user.username}", commit=False, **actor)
+
+
 def user_for_setup(token):
     user = db.session.scalar(select(User).filter_by(setup_token_hash=crypto.hash_secret(token)))
     if user is None or user.disabled_at is not None or user.setup_expires_at is None or user.setup_expires_at < now():

@@ -12,6 +12,7 @@ import qrcode.image.svg
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup
 from sqlalchemy import select
@@ -27,6 +28,8 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 csrf = CSRFProtect()
 SESSION_COOKIE = "wl_console"
 LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "lo": "ພາສາລາວ", "zh_Hans": "简体中文"}
+ROLE_NAMES = {"officer": _l("Officer"), "supervisor": _l("Supervisor"), "analyst": _l("Analyst"),
+              "admin": _l("Administrator")}
 
 
 def init_app(app):
@@ -35,7 +38,7 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
-    from . import admin, records  # noqa: F401  (their pages join the blueprint before it is registered)
+    from . import admin, people, records  # noqa: F401  (their pages join the blueprint before it is registered)
 
     app.register_blueprint(blp)
 
@@ -65,7 +68,7 @@ def _csrf_refused(error):
 @blp.context_processor
 def _context():
     return {"languages": [(code, LANGUAGE_NAMES[code]) for code in LOCALES], "who": g.get("console_user"),
-            "locale": str(get_locale()), "format_datetime": format_datetime}
+            "locale": str(get_locale()), "format_datetime": format_datetime, "role_names": ROLE_NAMES}
 
 
 def signed_in(*roles):
