@@ -461,3 +461,17 @@ def test_an_admin_adds_a_person_who_sets_up_and_signs_in_then_changes_resets_and
     act("disable")
     assert "Disabled" in admin.get("/console/people").text
     assert [e.actor for e in _audit(app, "user.created")][-1] == "root"
+
+
+def test_a_large_fleet_is_shown_a_page_at_a_time_with_what_needs_attention_counted_over_all(app, monkeypatch):
+    from server.console import routes
+
+    monkeypatch.setattr(routes, "FLEET_PAGE", 2)
+    phones = [enroll_device(app, "VN-HQ-QN") for _ in range(3)]
+    client = _signed_in(app)
+    first = client.get("/console/fleet?sort=enrolled").text
+    assert first.count("data-device=") == 2 and "Phones 1–2 of 3" in first
+    second = client.get(re.search(r'href="([^"]+)" rel="next"', first)[1].replace("&amp;", "&")).text
+    assert second.count("data-device=") == 1
+    shown = set(re.findall(r'data-device="([^"]+)"', first + second))
+    assert shown == {phone.device_id for phone in phones}

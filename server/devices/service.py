@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from .. import crypto, ratelimit
 from ..audit import service as audit
@@ -240,18 +241,22 @@ def _prune_nonces(now):
         db.session.execute(delete(RequestNonce).where(RequestNonce.seen_at < cutoff))
 
 
-def fleet():
-    """Every device, oldest enrollment first, with what a supervisor looks for: when it last
-    pushed and how many records it sealed never arrived (sequence numbers below its highest
-    the ledger lacks). One grouped pass over the ledger, not one query per device.
-    Returns [(device, last_push or None, missing)]."""
-    seen = {row.device_id: row for row in db.session.execute(
-        select(LedgerEntry.device_id, func.max(LedgerEntry.seq).label("highest"),
-               func.count(LedgerEntry.seq.distinct()).label("received"),
-               func.max(LedgerEntry.received_at).label("last_record"))
-        .where(LedgerEntry.device_id.is_not(None)).group_by(LedgerEntry.device_id))}
+def fleet(agency_id=None):
+    """Every device (of one agency, when given), oldest enrollment first, with what a
+    supervisor looks for: when it last pushed and how many records it sealed never arrived
+    (sequence numbers below its highest the ledger lacks). One grouped pass over the ledger
+    rows of those devices, not one query per device. Returns [(device, last_push or None, missing)]."""
+    devices = select(Device).options(joinedload(Device.agency)).order_by(Device.enrolled_at, Device.id)
+    ledger = (select(LedgerEntry.device_id, func.max(LedgerEntry.seq).label("highest"),
+                     func.count(LedgerEntry.seq.distinct()).label("received"),
+                     func.max(LedgerEntry.received_at).label("last_record"))
+              .where(LedgerEntry.device_id.is_not(None)).group_by(LedgerEntry.device_id))
+    if agency_id is not None:
+        devices = devices.where(Device.agency_id == agency_id)
+        ledger = ledger.where(LedgerEntry.device_id.in_(select(Device.id).where(Device.agency_id == agency_id)))
+    seen = {row.device_id: row for row in db.session.execute(ledger)}
     listed = []
-    for device in db.session.scalars(select(Device).order_by(Device.enrolled_at, Device.id)):
+    for device in db.session.scalars(devices):
         row = seen.get(device.id)
         # A push that carried no record still reports the app's state (note_app_state).
         pushes = [time for time in (row.last_record if row else None, device.app_state_at) if time is not None]
