@@ -29,6 +29,7 @@ GUARDS = {
     "console.quarantine": "console", "console.release": "console",
     "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
     "console.people": "console", "console.new_person": "console", "console.person": "console",
+    "console.alerts": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -73,15 +74,15 @@ def world(app):
 # role → scopes it reaches, for objects of one agency (phones, codes) and for records.
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
-PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine"}, "analyst": {"records"},
-         "admin": {"fleet", "enroll", "records", "quarantine", "audit", "audit.csv", "people", "people/new",
+PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts"}, "analyst": {"records"},
+         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "audit", "audit.csv", "people", "people/new",
                    "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records", "quarantine", "audit", "audit.csv", "people", "people/new",
+    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "audit", "audit.csv", "people", "people/new",
                  "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:

@@ -475,3 +475,24 @@ def test_a_large_fleet_is_shown_a_page_at_a_time_with_what_needs_attention_count
     assert second.count("data-device=") == 1
     shown = set(re.findall(r'data-device="([^"]+)"', first + second))
     assert shown == {phone.device_id for phone in phones}
+
+
+# -- alerts -------------------------------------------------------------------------------------------
+
+def test_alerts_show_a_silent_phone_and_a_pin_reset_whose_confirm_button_clears_it(app, clock):
+    from server.devices.models import Device
+
+    quiet, reset = enroll_device(app, "VN-HQ-QN"), enroll_device(app, "VN-HQ-QN")
+    with app.app_context():
+        db.session.get(Device, reset.device_id).pin_resets = 1
+        db.session.commit()
+    client = _signed_in(app)
+    page = client.get("/console/alerts").text
+    assert "PIN resets to confirm" in page and "Phones silent" not in page
+    form = {"csrf_token": TOKEN.search(page).group(1)}
+    client.post(f"/console/devices/{reset.device_id}/confirm", data=form)
+    assert "PIN resets to confirm" not in client.get("/console/alerts").text
+    clock.advance(days=4)
+    Person(app, "ana2").sign_in(client)
+    silent = client.get("/console/alerts").text
+    assert "Phones silent" in silent and f'data-device="{quiet.device_id}"' in silent

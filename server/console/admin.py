@@ -117,3 +117,23 @@ def audit_csv():
                  detail={name: request.args[name] for name in ("action", "actor", "target") if request.args.get(name)})
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=wildledger-audit.csv"})
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+
+@blp.get("/alerts")
+@signed_in("supervisor", "admin")
+def alerts():
+    """What needs a supervisor now, each with the way to deal with it: phones silent, records
+    missing, storage nearly full, PIN resets to confirm, a phone's transparency alarm, records
+    held in quarantine, rid conflicts."""
+    from .routes import _fleet_rows, auth
+
+    rows = [row for row in _fleet_rows(g.console_user, auth.now()) if row["device"].revoked_at is None]
+    by_flag = {flag: [row for row in rows if flag in row["flags"]] for flag in ("silent", "missing", "storage", "pin_reset")}
+    alarms = [row for row in rows if (row["device"].app_state or {}).get("log_alarm")]
+    held = db.session.scalars(_visible_quarantine().where(Quarantine.status == "held")
+                              .order_by(Quarantine.received_at.desc())).all()
+    return render_template("console/alerts.html", by_flag=by_flag, alarms=alarms,
+                           held=[row for row in held if row.code != "rid_conflict"],
+                           conflicts=[row for row in held if row.code == "rid_conflict"])

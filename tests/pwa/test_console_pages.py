@@ -4,7 +4,7 @@ no English source string of the server's catalog left on screen.
 
 The tour, for one admin (who sees every page): the set-up link, the recovery codes, sign-in,
 the second factor, phones, enrollment (a code on screen, then a printed sheet), revoking a
-phone, records, one record, the review queue, the audit log, people, and an expired form."""
+phone, records, one record, the review queue, alerts, the audit log, people, and an expired form."""
 import json
 import time
 
@@ -75,6 +75,7 @@ def tour(page, station, username):
             (f"/console/devices/{station.device_id}/revoke", "revoke", "main p"),
             ("/console/records", "records", "table.records"),
             ("/console/quarantine", "review queue", "tr[data-quarantine]"),
+            ("/console/alerts", "alerts", "section.alert"),
             ("/console/audit", "audit log", "tr[data-seq]"),
             ("/console/people", "people", "tr[data-user]"),
             ("/console/people/new", "add a person", "form.stack"),
@@ -102,7 +103,7 @@ def tour(page, station, username):
 
 
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
-         "review queue", "audit log", "people", "add a person", "a person", "record", "enrollment code", "enrollment sheet", "expired form"]
+         "review queue", "alerts", "audit log", "people", "add a person", "a person", "record", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):
