@@ -29,7 +29,7 @@ GUARDS = {
     "console.quarantine": "console", "console.release": "console",
     "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
     "console.people": "console", "console.new_person": "console", "console.person": "console",
-    "console.alerts": "console",
+    "console.alerts": "console", "console.evidence_sheet": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -94,6 +94,7 @@ def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
         assert client.post(f"/console/enroll/{code}/withdraw", data=form).status_code == (302 if reach else 404)
         readable = scope in RECORDS[role]
         assert client.get(f"/console/records/{rid}").status_code == (200 if readable else 404), scope
+        assert client.get(f"/console/records/{rid}/evidence").status_code == (200 if readable else 404), scope
         listed = f'data-rid="{rid}"' in client.get("/console/records").text
         assert listed == readable, scope
         answer = app.test_client().get(f"/api/v1/records/{rid}", headers={"Authorization": f"Bearer {token}"})

@@ -350,6 +350,11 @@ def test_a_supervisor_reads_their_agencys_records_with_labels_proof_and_correcti
     assert f'href="/console/records/{first}"' in client.get(f"/console/records/{correction}").text
     assert [e.target for e in _audit(app, "record.viewed")][:1] == [f"record:{first}"]
 
+    sheet = client.get(f"/console/records/{first}/evidence").text
+    assert f'data-rid="{first}"' in sheet and f'data-rid="{correction}"' in sheet  # the whole chain
+    assert 'class="proof verified"' in sheet and "inclusion proof" in sheet
+    assert [e.actor for e in _audit(app, "ledger.evidence")] == ["ana"]
+
     client.set_cookie("wl_lang", "vi")
     vietnamese = client.get(f"/console/records/{first}").text
     assert "Ngày thu giữ" in vietnamese  # the form's label in the reader's language

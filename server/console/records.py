@@ -25,6 +25,7 @@ from ..store.models import Record
 from ..sync import evidence, intake, merkle
 from ..sync.ledger import leaf_input
 from ..sync.models import LedgerEntry
+from . import auth
 from .routes import blp, signed_in
 
 PAGE = 50
@@ -159,3 +160,27 @@ def record(rid):
     return render_template("console/record.html", record=found, title=_(definition["title"]) if definition else found.form,
                            fields=fields, device=db.session.get(Device, found.device_id), proof=_proof(found),
                            earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier))
+
+
+@blp.get("/records/<rid>/evidence")
+@signed_in()
+def evidence_sheet(rid):
+    """A printable evidence sheet (what `flask ledger evidence` writes, for people): the
+    record's fields, its correction chain, and for each record of the chain its envelope's
+    digest and inclusion proof, against one signed tree head and the server's key."""
+    user = g.console_user
+    try:
+        found = access.get_visible_record(user, rid)
+    except ApiError:
+        abort(404)
+    bundle = evidence.build(found.rid, intake.server_time_ms())
+    proof = _proof(found)
+    locale = str(get_locale())
+    definition = published_definitions().get(f"{found.form}.v{found.form_version}")
+    audit.record("ledger.evidence", actor=user.username, actor_kind="user", target=found.rid,
+                 detail={"records": [item["rid"] for item in bundle["records"]], "printed": True})
+    return render_template("console/evidence.html", record=found, bundle=bundle, proof=proof, now=auth.now(),
+                           title=_(definition["title"]) if definition else found.form,
+                           fields=_rows(definition["fields"], found.content, locale) if definition else [],
+                           digest=lambda item: crypto.b64e(crypto.envelope_digest(
+                               *(crypto.b64d(item["envelope"][part]) for part in ("h", "ct", "sig")))))

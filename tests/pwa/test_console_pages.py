@@ -87,6 +87,9 @@ def tour(page, station, username):
     page.locator("tr[data-rid] a").first.click()
     page.locator("table.fields").wait_for()
     yield "record"
+    page.locator("main a[href$='/evidence']").click()
+    page.locator(".evidence-item").first.wait_for()
+    yield "evidence sheet"
     page.goto(station.public_url + "/console/enroll")
     page.locator("#officer").fill("Lê Văn Tám")
     page.locator("form.stack button[type=submit]").first.click()
@@ -103,7 +106,7 @@ def tour(page, station, username):
 
 
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
-         "review queue", "alerts", "audit log", "people", "add a person", "a person", "record", "enrollment code", "enrollment sheet", "expired form"]
+         "review queue", "alerts", "audit log", "people", "add a person", "a person", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):
