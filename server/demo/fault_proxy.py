@@ -407,8 +407,8 @@ class FaultProxy:
                 if served:
                     self._pause()
                     _relay_body(client, framing, length, lambda data: None)
+                    self._record(method, path, "served")  # before the client can see the answer
                     self._down.send(client.sock, served.response)
-                    self._record(method, path, "served")
                     continue
                 if upstream is None:
                     try:
