@@ -29,7 +29,8 @@ GUARDS = {
     "console.quarantine": "console", "console.release": "console",
     "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
     "console.people": "console", "console.new_person": "console", "console.person": "console",
-    "console.alerts": "console", "console.evidence_sheet": "console",
+    "console.alerts": "console", "console.evidence_sheet": "console", "console.review": "console",
+    "console.keep": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -74,6 +75,7 @@ def world(app):
 # role → scopes it reaches, for objects of one agency (phones, codes) and for records.
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
+REVIEWS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts"}, "analyst": {"records"},
          "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "audit", "audit.csv", "people", "people/new",
                    "people/supervisor1"}}
@@ -95,6 +97,8 @@ def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
         readable = scope in RECORDS[role]
         assert client.get(f"/console/records/{rid}").status_code == (200 if readable else 404), scope
         assert client.get(f"/console/records/{rid}/evidence").status_code == (200 if readable else 404), scope
+        reviews = client.post(f"/console/records/{rid}/review", data={**form, "state": "approved"}).status_code
+        assert reviews == (302 if scope in REVIEWS[role] else 404), scope
         listed = f'data-rid="{rid}"' in client.get("/console/records").text
         assert listed == readable, scope
         answer = app.test_client().get(f"/api/v1/records/{rid}", headers={"Authorization": f"Bearer {token}"})

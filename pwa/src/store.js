@@ -10,7 +10,7 @@
 //   outbox       {rid, seq, form, envelope:{h,ct,sig}, bytes, sealed_at, sent_at}   (outbox.js)
 //   receipts     {rid, seq, status, code, message, env_sha256, log_index, received_at}
 //   copies       {rid, form, version, seq, sealed_at, receipt_at, supersedes, blob}
-//   reference    {collection, key, data}; `directory` data sealed ({epk, ct}, contacts.js)
+//   reference    {collection, key, data}; `directory` and `reviews` data sealed ({epk, ct}, contacts.js)
 //   checkpoints  {collection, checkpoint, history}
 //   stranded     outbox entries of a revoked enrollment: sealed, never answered (v2)
 import { decryptJSON, encryptJSON, uuid } from "./crypto.js";
@@ -243,8 +243,10 @@ export function wipeSecrets(db) {
     // The directory was sealed to a key whose private half the data key kept: pull it again.
     s.meta.delete("directoryKey");
     s.meta.delete("directoryPulled");
-    s.reference.delete(IDBKeyRange.bound(["directory"], ["directory", []]));
-    s.checkpoints.delete("directory");
+    for (const collection of ["directory", "reviews"]) { // contacts.SEALED (contacts.js imports this module)
+      s.reference.delete(IDBKeyRange.bound([collection], [collection, []]));
+      s.checkpoints.delete(collection);
+    }
     const resets = await req(s.meta.get("pinResets"));
     s.meta.put({ count: (resets?.count ?? 0) + 1 }, "pinResets");
     s.meta.delete(IDBKeyRange.bound(PRIVATE, `${PRIVATE}\uffff`));

@@ -10,9 +10,9 @@ import { LogAlarm, LogAnswerError, checkView } from "./log.js";
 import * as contacts from "./contacts.js";
 import { copies, meta, pinResets, reference, wipeRevoked } from "./store.js";
 
-export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "directory", "counterparts", "translations"];
+export const COLLECTIONS = ["keys", "forms", "codes", "species", "places", "crossings", "agencies", "directory", "counterparts", "translations", "reviews"];
 // Collections a server from before them does not have (404 unknown_collection): pulled once it does.
-const OPTIONAL = new Set(["directory", "counterparts"]);
+const OPTIONAL = new Set(["directory", "counterparts", "reviews"]);
 const PULL_EVERY_MS = 30 * 60 * 1000;
 export const APP_VERSION = typeof __APP_VERSION__ === "string" ? __APP_VERSION__ : "0.0.0";
 
@@ -129,8 +129,9 @@ async function checkLog(db, request, { signingRaw }) {
 }
 
 async function pull(db, request, collection) {
-  // Contacts are sealed to the directory key as they arrive; before a PIN there is none.
-  if (collection === contacts.COLLECTION && !(await contacts.canPull(db))) return;
+  // Contacts and reviews are sealed to the directory key as they arrive; before a PIN there is none.
+  const sealed = contacts.SEALED.includes(collection);
+  if (sealed && !(await contacts.canPull(db))) return;
   for (;;) {
     const { checkpoint = 0, history = null } = (await reference.checkpoint(db, collection)) ?? {};
     const query = `since=${checkpoint}&limit=500` + (checkpoint ? `&history=${history}` : "");
@@ -146,14 +147,14 @@ async function pull(db, request, collection) {
       throw error;
     }
     if (page.collection !== collection || page.since !== checkpoint) throw new Unreachable("a pull answer for something else");
-    if (collection === contacts.COLLECTION) {
+    if (sealed) {
       try {
-        if (!(await contacts.applyPage(db, page))) return;
+        if (!(await contacts.applyPage(db, page, collection))) return;
       } catch (error) {
         if (error instanceof contacts.KeyChanged) return; // a new PIN meanwhile: the next sync pulls it all again
         throw error;
       }
-      if (!page.more) await meta.put(db, contacts.PULLED, { at: Date.now() });
+      if (!page.more && collection === contacts.COLLECTION) await meta.put(db, contacts.PULLED, { at: Date.now() });
     } else {
       await reference.applyPage(db, page);
     }

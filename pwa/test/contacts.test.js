@@ -104,3 +104,20 @@ describe("contacts pulled by a locked sync", () => {
     expect((await reference.all(db, "directory")).size).toBe(0);
   });
 });
+
+describe("supervisors' reviews of this phone's records", () => {
+  const RID = "0b6f3c1e-8d2a-4f4b-9c3e-2a1d5e6f7a8b";
+  const review = { rid: RID, state: "has_issues", comment: "Suspect Trần Văn Demo: check the plate", by: "Demo supervisor", at: "2026-11-30T08:00:00Z" };
+  const reviews = { ...page([]), collection: "reviews", items: [{ key: RID, version: 3, data: review }] };
+
+  it("are sealed like contacts, opened with the data key, and dropped with the PIN", async () => {
+    const dataKey = await setPin(db, PIN, FAST);
+    expect(await contacts.applyPage(db, reviews, "reviews")).toBe(true);
+    expect(findString(await dump(db), "Trần Văn Demo")).toEqual([]);
+    expect((await contacts.openAll(db, dataKey, "reviews")).get(RID)).toEqual(review);
+    expect((await contacts.openAll(db, dataKey)).has(RID)).toBe(false); // another collection's seal
+    await wipeSecrets(db);
+    expect((await reference.checkpoint(db, "reviews")).checkpoint).toBe(0); // pulled again whole
+    expect((await dump(db)).reference.filter((row) => row.collection === "reviews")).toEqual([]);
+  });
+});

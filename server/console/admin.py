@@ -66,6 +66,24 @@ def release(row_id):
     return redirect(url_for("console.quarantine"))
 
 
+@blp.post("/quarantine/<int:row_id>/keep")
+@signed_in("supervisor", "admin")
+def keep(row_id):
+    row = db.session.scalar(_visible_quarantine().where(Quarantine.id == row_id))
+    if row is None:
+        abort(404)
+    try:
+        intake.keep(row.id, request.form.get("note"), noted_by=g.console_user.id, actor=g.console_user.username,
+                    actor_kind="user")
+    except LookupError:
+        return render_template("console/message.html", title=_("Not changed"), message=_(
+            "This record was released or kept already.")), 409
+    except ValueError:
+        return render_template("console/message.html", title=_("Not changed"), message=_(
+            "Say why the record is kept as it is.")), 400
+    return redirect(url_for("console.quarantine"))
+
+
 # -- audit ---------------------------------------------------------------------------------------
 
 AUDIT_PAGE = 100

@@ -6,14 +6,14 @@ ledger with the inclusion proof checked, and its correction chain both ways.
 A record outside one's scope is answered exactly like one that does not exist."""
 from datetime import UTC, datetime, time
 
-from flask import abort, g, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
 from .. import crypto
 from ..access import service as access
-from ..access.models import Agency
+from ..access.models import Agency, User
 from ..audit import service as audit
 from ..devices.models import Device
 from ..directory.models import Crossing
@@ -21,7 +21,8 @@ from ..errors import ApiError
 from ..extensions import db
 from ..forms.definition import published_definitions
 from ..reference import catalog
-from ..store.models import Record
+from ..store import reviews
+from ..store.models import MarketItem, MarketObservation, Record, RecordReview, Seizure, SeizureItem
 from ..sync import evidence, intake, merkle
 from ..sync.ledger import leaf_input
 from ..sync.models import LedgerEntry
@@ -59,6 +60,24 @@ def records():
         query = query.where(Record.received_at >= start)
     if end := _day(args.get("to"), end=True):
         query = query.where(Record.received_at <= end)
+    if args.get("species"):
+        pattern = f"%{args['species'].strip()}%"
+        query = query.where(or_(
+            select(SeizureItem.id).where(SeizureItem.record_id == Record.id, SeizureItem.species.ilike(pattern)).exists(),
+            select(MarketItem.id).where(MarketItem.record_id == Record.id, MarketItem.species.ilike(pattern)).exists()))
+    if args.get("place"):
+        text = args["place"].strip()
+        pattern = f"%{text}%"
+        query = query.where(or_(
+            select(Seizure.record_id).where(Seizure.record_id == Record.id, or_(
+                Seizure.place.ilike(pattern), Seizure.crossing.ilike(pattern), Seizure.province == text.upper())).exists(),
+            select(MarketObservation.record_id).where(MarketObservation.record_id == Record.id, or_(
+                MarketObservation.place.ilike(pattern), MarketObservation.province == text.upper())).exists()))
+    if args.get("review") == "none":
+        query = query.where(~select(RecordReview.rid).where(RecordReview.rid == Record.rid).exists())
+    elif args.get("review") in reviews.STATE_NAMES:
+        query = query.where(select(RecordReview.rid).where(RecordReview.rid == Record.rid,
+                                                           RecordReview.state == args["review"]).exists())
     if args.get("after") and "|" in args["after"]:
         at, rid = args["after"].split("|", 1)
         try:
@@ -69,10 +88,11 @@ def records():
     rows = db.session.scalars(query.order_by(Record.received_at.desc(), Record.rid.desc()).limit(PAGE + 1)).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    filters = {name: args.get(name, "") for name in ("form", "officer", "device", "from", "to")}
+    filters = {name: args.get(name, "") for name in ("form", "officer", "device", "species", "place", "from", "to", "review")}
     next_url = url_for("console.records", **filters, after=_cursor(rows[-1])) if more else None
     forms = sorted({definition["form"]: definition["title"] for definition in published_definitions().values()}.items())
-    return render_template("console/records.html", rows=rows, filters=filters, next_url=next_url, forms=forms)
+    return render_template("console/records.html", rows=rows, filters=filters, next_url=next_url, forms=forms,
+                           reviewed=reviews.states_of(row.rid for row in rows), review_names=reviews.STATE_NAMES)
 
 
 # -- one record ----------------------------------------------------------------------------------
@@ -157,9 +177,36 @@ def record(rid):
     earlier = db.session.scalar(visible.where(Record.rid == found.supersedes)) if found.supersedes else None
     later = db.session.scalars(visible.where(Record.supersedes == found.rid)).all()
     audit.record("record.viewed", actor=user.username, actor_kind="user", target=f"record:{found.rid}")
+    review = reviews.of(found.rid)
     return render_template("console/record.html", record=found, title=_(definition["title"]) if definition else found.form,
                            fields=fields, device=db.session.get(Device, found.device_id), proof=_proof(found),
-                           earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier))
+                           earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier),
+                           review=review, reviewer=db.session.get(User, review.reviewer_id) if review else None,
+                           review_names=reviews.STATE_NAMES, may_review=_may_review(user, found))
+
+
+def _may_review(user, record):
+    """The supervisors of the record's agency, and admins; analysts read."""
+    return user.role == "admin" or (user.role == "supervisor" and user.agency_id == record.agency_id)
+
+
+@blp.post("/records/<rid>/review")
+@signed_in("supervisor", "admin")
+def review(rid):
+    user = g.console_user
+    try:
+        found = access.get_visible_record(user, rid)
+    except ApiError:
+        abort(404)
+    if not _may_review(user, found):
+        abort(404)
+    try:
+        reviews.set_review(found, request.form.get("state"), request.form.get("comment"), user)
+    except reviews.InvalidReview:
+        return render_template("console/message.html", title=_("Not saved"), message=_(
+            "Choose received, has issues or approved, and keep the comment under %(n)d characters.",
+            n=reviews.COMMENT_MAX)), 400
+    return redirect(url_for("console.record", rid=found.rid))
 
 
 @blp.get("/records/<rid>/evidence")

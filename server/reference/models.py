@@ -42,9 +42,12 @@ class ReferenceCollection(db.Model):
 
 class ReferenceItem(db.Model):
     __tablename__ = "reference_items"
-    __table_args__ = (Index("ix_reference_items_collection_version", "collection", "version"),)
+    __table_args__ = (Index("ix_reference_items_collection_version", "collection", "version"),
+                      Index("ix_reference_items_device", "device_id", "collection", "version"))
     collection: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict | None] = mapped_column(JSON)  # None: a tombstone
+    # Set for an item of a per-device collection (reviews): only that phone receives it.
+    device_id: Mapped[str | None] = mapped_column(String(36))

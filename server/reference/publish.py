@@ -123,6 +123,11 @@ SOURCES = {
 }
 
 
+# Collections whose items belong to one phone each: written as they change (put_for_device),
+# never compared with a source, and pulled by their phone alone.
+DEVICE_COLLECTIONS = {"reviews"}
+
+
 def _digest(data):
     canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -176,6 +181,18 @@ def publish(names=None):
     return changes
 
 
+def put_for_device(name, key, device_id, data):
+    """Write one item of a per-device collection under the next version (the caller commits)."""
+    head = _lock_head()
+    _collection(name)
+    head.version += 1
+    row = db.session.get(ReferenceItem, (name, key))
+    if row is None:
+        row = ReferenceItem(collection=name, key=key)
+        db.session.add(row)
+    row.version, row.digest, row.data, row.device_id = head.version, _digest(data), data, device_id
+
+
 def compact(name):
     """Forget the tombstones of a collection. Phones with an older checkpoint get 410 and
     start over. Returns how many were removed."""
@@ -198,11 +215,11 @@ def new_history_now():
     return head.history
 
 
-def pull(name, since, limit, history=None, agency=None):
+def pull(name, since, limit, history=None, device=None):
     """Items and tombstones of `name` newer than `since`, oldest first, at most `limit`,
-    as a phone of `agency` may receive them. The checkpoint is what the phone sends next
-    time, with the history it belongs to; `more` says to ask again now."""
-    if name not in SOURCES:
+    as `device` may receive them. The checkpoint is what the phone sends next time, with
+    the history it belongs to; `more` says to ask again now."""
+    if name not in SOURCES and name not in DEVICE_COLLECTIONS:
         raise ApiError("unknown_collection")
     # The head is read before the items: every version at or below it is committed
     # (writers hold the head until they commit), so nothing below the checkpoint can
@@ -212,13 +229,14 @@ def pull(name, since, limit, history=None, agency=None):
     floor = collection.floor if collection else 0
     if since and (since > head.version or since < floor or history != head.history):
         raise ApiError("checkpoint_expired", checkpoint=since, current=head.version)
-    rows = db.session.scalars(
-        select(ReferenceItem)
-        .filter(ReferenceItem.collection == name, ReferenceItem.version > since,
-                ReferenceItem.version <= head.version)
-        .order_by(ReferenceItem.version).limit(limit + 1)).all()
+    query = select(ReferenceItem).filter(ReferenceItem.collection == name, ReferenceItem.version > since,
+                                         ReferenceItem.version <= head.version)
+    if name in DEVICE_COLLECTIONS:
+        query = query.where(ReferenceItem.device_id == (device.id if device else None))
+    rows = db.session.scalars(query.order_by(ReferenceItem.version).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
+    agency = device.agency if device else None
     served = [(row, None if row.data is None else _for_device(name, row.data, agency)) for row in rows]
     return {
         "collection": name, "history": head.history, "since": since,

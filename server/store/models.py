@@ -158,3 +158,19 @@ class Mention(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     record: Mapped[Record] = relationship(back_populates="mentions")
     entity: Mapped[Entity] = relationship()
+
+
+REVIEW_STATES = ("received", "has_issues", "approved")
+
+
+class RecordReview(db.Model):
+    """A supervisor's word on a record, which reaches the phone that sealed it (the
+    `reviews` pull collection). Keyed by rid, not by the record row: the store can be
+    rebuilt from the ledger, and the review must outlive that."""
+
+    __tablename__ = "record_reviews"
+    rid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(12))  # REVIEW_STATES
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[object] = mapped_column(UTCDateTime)

@@ -96,14 +96,16 @@ def _quarantine(device, envelope, code, detail=None, entry=None):
     else:
         # A phone that never heard the answer sends the same envelope again: one row.
         row = next((held for held in db.session.scalars(
-            select(Quarantine).filter_by(device_id=device.id, rid=envelope.rid, code=code, status="held",
-                                         ledger_idx=None)) if held.envelope == kept), None)
+            select(Quarantine).filter_by(device_id=device.id, rid=envelope.rid, code=code, ledger_idx=None)
+            .where(Quarantine.status.in_(("held", "kept")))) if held.envelope == kept), None)
     if row is None:
         row = Quarantine(device_id=device.id, rid=envelope.rid,
                          seq=envelope.header["seq"] if envelope.header else None,
                          ledger_idx=entry.idx if entry else None, envelope=kept)
         db.session.add(row)
-    row.code, row.detail, row.status = code, detail, "held"
+    row.code, row.detail = code, detail
+    if row.status != "kept":  # a supervisor's decision to keep it as it is stands
+        row.status = "held"
     return Receipt(envelope.position, envelope.rid, "quarantined", code, message(code),
                    crypto.b64e(envelope.digest) if envelope.digest else None,
                    entry.idx if entry else None)
@@ -466,6 +468,20 @@ def release(quarantine_id, released_by=None, **actor):
     audit.record("quarantine.released", target=f"quarantine:{row.id}",
                  detail={"rid": row.rid, "code": row.code, "receipt": receipt.status}, **actor)
     return receipt
+
+
+def keep(quarantine_id, note, noted_by=None, **actor):
+    """A supervisor decides a held record stays as it is (a bad signature cannot be
+    fixed), and says why: it leaves the list of what waits, and is never deleted."""
+    row = db.session.get(Quarantine, quarantine_id)
+    note = (note or "").strip()
+    if row is None or row.status != "held":
+        raise LookupError(_("No held quarantine row %(id)d.", id=quarantine_id))
+    if not note:
+        raise ValueError(_("Say why the record is kept as it is."))
+    row.status, row.note, row.noted_by, row.noted_at = "kept", note[:2000], noted_by, utcnow()
+    audit.record("quarantine.kept", target=f"quarantine:{row.id}", detail={"rid": row.rid, "code": row.code}, **actor)
+    return row
 
 
 def server_time_ms(now=None):

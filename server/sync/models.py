@@ -1,4 +1,4 @@
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -87,6 +87,32 @@ class Quarantine(db.Model):
     code: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(Text)
     envelope: Mapped[str] = mapped_column(Text)  # the envelope JSON as received
-    status: Mapped[str] = mapped_column(String(10), default="held")  # held | released
+    # held | released | kept (a supervisor decided it stays as it is, and said why in `note`)
+    status: Mapped[str] = mapped_column(String(10), default="held")
     released_at: Mapped[object | None] = mapped_column(UTCDateTime)
     released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    noted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    noted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+
+
+class CarriedUpload(db.Model):
+    """An outbox file a supervisor carried in from a phone that cannot reach the server
+    (PROTOCOL.md §14), kept whole until the task queue has taken every envelope in it, with
+    a receipt per envelope as it goes. Taking it again is harmless: intake is exactly once."""
+
+    __tablename__ = "carried_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # what the console's URLs name
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    file_name: Mapped[str | None] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="queued")  # queued | running | done
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    receipts: Mapped[list] = mapped_column(JSON, default=list)  # {i, rid, seq, status, code, log_index}
+    started_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[object | None] = mapped_column(UTCDateTime)

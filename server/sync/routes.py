@@ -145,4 +145,4 @@ def pull(args, collection):
     """Changes to a collection since a checkpoint. 410 means: start over from 0."""
     if g.device.revoked_at is not None:
         raise ApiError("device_revoked")
-    return publish.pull(collection, args["since"], args["limit"], args.get("history"), g.device.agency)
+    return publish.pull(collection, args["since"], args["limit"], args.get("history"), g.device)

@@ -1,8 +1,8 @@
 """The console end to end in Chromium (issue 17): a supervisor set up through the one-time
 link signs in with password and TOTP (codes computed with pyotp), shows an enrollment code;
 an officer's phone enrolls from it and sends a record; the console shows the phone with its
-last push and the record with its fields; the supervisor revokes the phone; the app's next
-sync wipes it."""
+last push and the record with its fields; the supervisor's review and comment reach the
+phone and show on the record; the supervisor revokes the phone; the app's next sync wipes it."""
 import re
 import time
 
@@ -73,6 +73,23 @@ def test_a_supervisor_enrolls_a_phone_sees_its_record_and_revokes_it(station, tm
         page.get_by_role("heading", level=1, name=label("Seizure")).wait_for()
         assert "Lê Văn Tám" in page.locator("table.fields").inner_text()
         assert page.locator(".proof.verified").count() == 1
+
+        # The review, with its comment, reaches the officer's phone and shows on the record.
+        page.get_by_label("Has issues").check()
+        page.get_by_label("Comment for the officer (shown on their phone)").fill("Weigh the scales again: 12 kg?")
+        page.get_by_role("button", name="Save the review").click()
+        assert "Weigh the scales again" in page.locator("blockquote.comment").inner_text()
+        phone.get_by_role("button", name=ui("Sync now")).click()
+        phone.locator(".sync-result.sync-ok").wait_for(timeout=30_000)
+        phone.get_by_role("button", name=ui("My records")).click()
+        reviewed = phone.locator("li.record .badge.review-has_issues")
+        reviewed.wait_for(timeout=10_000)
+        assert reviewed.inner_text() == ui("Has issues")
+        phone.locator("li.record button.row-button").first.click()
+        assert phone.locator("section.review blockquote.comment").inner_text() == "Weigh the scales again: 12 kg?"
+        assert "Trần Thị Thanh" in phone.locator("section.review").inner_text()
+        phone.get_by_role("button", name=ui("Back")).click()  # to My records
+        phone.get_by_role("button", name=ui("Back")).click()  # home
 
         page.get_by_role("link", name="Phones", exact=True).click()
         page.get_by_role("link", name="Revoke", exact=True).click()

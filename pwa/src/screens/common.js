@@ -153,6 +153,8 @@ function languagePicker() {
 }
 
 export const STATE_LABELS = () => ({ waiting: t("Waiting"), sent: t("Sent"), accepted: t("Accepted"), quarantined: t("Quarantined") });
+/** A supervisor's review of a record (PROTOCOL.md §10, `reviews`). */
+export const REVIEW_LABELS = () => ({ received: t("Seen by the supervisor"), has_issues: t("Has issues"), approved: t("Approved") });
 
 /** form id → its title in the current language. */
 export function formTitles(definitions) {

@@ -1,12 +1,13 @@
 // Home: new records, drafts, the latest records and sync.
 import { el } from "../forms.js";
 import { formatDateTime, language, nameOf, t, tn, ts } from "../i18n.js";
+import * as contacts from "../contacts.js";
 import { formatDecimal } from "../numbers.js";
 import * as outbox from "../outbox.js";
 import { copies, drafts, meta, reference } from "../store.js";
 import { summaryOf } from "../summary.js";
 import { APP_VERSION } from "../sync.js";
-import { BRAND, STATE_LABELS, formTitles, go, live, show, state } from "./common.js";
+import { BRAND, REVIEW_LABELS, STATE_LABELS, formTitles, go, live, show, state } from "./common.js";
 import { newRecord, openDraft } from "./form.js";
 import { lock } from "./pin.js";
 import { storageNotices, storageState, syncStatus } from "./status.js";
@@ -55,8 +56,9 @@ async function referenceNames() {
 
 /** Every record this phone sealed, newest first, each with its summary line. */
 export async function recordsWithSummaries() {
-  const [all, summaries, names] = await Promise.all([outbox.statuses(state.db), copies.summaries(state.db, state.dataKey), referenceNames()]);
-  return all.map((record) => ({ ...record, summary: summaryText(summaries.get(record.rid), names) }));
+  const [all, summaries, names, reviews] = await Promise.all([outbox.statuses(state.db), copies.summaries(state.db, state.dataKey),
+    referenceNames(), contacts.openAll(state.db, state.dataKey, "reviews")]);
+  return all.map((record) => ({ ...record, summary: summaryText(summaries.get(record.rid), names), review: reviews.get(record.rid) ?? null }));
 }
 
 async function draftsWithSummaries() {
@@ -69,6 +71,7 @@ async function draftsWithSummaries() {
 
 export function recordList(records, titleOf) {
   const labels = STATE_LABELS();
+  const reviewLabels = REVIEW_LABELS();
   const corrected = new Set(records.map((record) => record.supersedes).filter(Boolean));
   return el("ul", { class: "list" }, ...records.map((record) => el("li", { class: `record state-${record.state}`, "data-rid": record.rid },
     el("button", { type: "button", class: "row-button", onclick: () => go("record", { rid: record.rid }) },
@@ -76,6 +79,7 @@ export function recordList(records, titleOf) {
       el("span", { class: "muted" }, formatDateTime(record.sealed_at)),
       record.summary ? el("span", { class: "summary" }, record.summary) : null,
       el("span", { class: "badge" }, labels[record.state] ?? record.state),
+      record.review ? el("span", { class: `badge review-${record.review.state}` }, reviewLabels[record.review.state] ?? record.review.state) : null,
       record.supersedes ? el("span", { class: "badge" }, t("Correction")) : null,
       corrected.has(record.rid) ? el("span", { class: "badge" }, t("Corrected")) : null),
     record.state === "quarantined" ? el("span", { class: "reason" }, record.message || record.code) : null)));

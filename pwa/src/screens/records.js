@@ -1,10 +1,11 @@
 // My records, and one record from its readable copy.
+import * as contacts from "../contacts.js";
 import { el, renderForm } from "../forms.js";
 import { formatDateTime, t, ts } from "../i18n.js";
 import * as outbox from "../outbox.js";
 import { fold } from "../search.js";
 import { COPY_DAYS, copies, meta, reference } from "../store.js";
-import { STATE_LABELS, back, formTitles, go, live, show, state } from "./common.js";
+import { REVIEW_LABELS, STATE_LABELS, back, formTitles, go, live, show, state } from "./common.js";
 import { formContext, newCorrection } from "./form.js";
 import { recordList, recordsWithSummaries } from "./home.js";
 
@@ -34,8 +35,10 @@ export async function recordsScreen() {
 
 /** One submitted record from its PIN-encrypted local copy, and the way to correct it. */
 export async function recordScreen({ rid }) {
-  const [copy, all, forms] = await Promise.all([
-    copies.open(state.db, state.dataKey, rid), outbox.statuses(state.db), reference.all(state.db, "forms")]);
+  const [copy, all, forms, reviews] = await Promise.all([
+    copies.open(state.db, state.dataKey, rid), outbox.statuses(state.db), reference.all(state.db, "forms"),
+    contacts.openAll(state.db, state.dataKey, "reviews")]);
+  const review = reviews.get(rid);
   const record = all.find((r) => r.rid === rid);
   const correction = all.find((r) => r.supersedes === rid);
   const definition = copy ? forms.get(`${copy.form}.v${copy.version}`) : null;
@@ -51,6 +54,11 @@ export async function recordScreen({ rid }) {
     el("p", {}, t("Sealed {time}", { time: formatDateTime(record?.sealed_at ?? copy?.sealed_at) }), " ",
       el("span", { class: "badge" }, labels[record?.state] ?? "")),
     record?.state === "quarantined" ? el("p", { class: "reason" }, record.message || record.code) : null,
+    review ? el("section", { class: `review review-${review.state}` },
+      el("h2", {}, t("Supervisor's review")),
+      el("p", {}, el("span", { class: "badge" }, REVIEW_LABELS()[review.state] ?? review.state), " ",
+        t("{name}, {time}", { name: review.by ?? "", time: formatDateTime(Date.parse(review.at)) })),
+      review.comment ? el("blockquote", { class: "comment" }, review.comment) : null) : null,
     correction ? el("p", { class: "notice" }, t("A later correction replaces this record."), " ",
       el("button", { type: "button", class: "link", onclick: () => go("record", { rid: correction.rid }) }, t("Open the correction"))) : null,
     ...body,
