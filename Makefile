@@ -62,6 +62,9 @@ run: prerequisites-run pwa
 	@echo "(health: /api/v1/health, API description: /api/openapi.json)"
 	@echo "Enrollment QR for a demo device of Quang Ninh customs:"
 	$(FLASK) enroll --agency VN-HQ-QN --officer "Demo officer"
+	@echo "Task queue worker (carried-in outbox files) started beside the server."
+	@$(FLASK) tasks worker > instance/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: prerequisites-test pwa

@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, errors, headers, jsonguard, ratelimit
+from . import config, errors, headers, jsonguard, ratelimit, tasks
 from .extensions import api, babel, configure_engine, db, migrate
 from .i18n import TRANSLATIONS, select_locale, translate
 from .sync.schemas import SECURITY_SCHEMES
@@ -38,6 +38,7 @@ def create_app(test_config=None):
     jsonguard.init_app(app)
     headers.init_app(app)
     ratelimit.init_app(app)
+    tasks.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
 

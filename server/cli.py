@@ -11,6 +11,8 @@ from . import config
 from .access.cli import agencies_cli, users_cli
 from .audit import service as audit
 from .audit.cli import audit_cli
+from .console import alerts
+from .console import auth as console_auth
 from .demo.cli import demo_cli
 from .devices import service as devices
 from .directory.cli import directory_cli
@@ -26,14 +28,18 @@ from .version import app_version, server_version
 @with_appcontext
 def housekeeping():
     """What time alone makes due: remove the QR images of expired enrollment codes, anchor
-    audit entries left unanchored too long. deploy/systemd/wildledger-housekeeping.timer
+    audit entries left unanchored too long, mail supervisors what newly needs them (when
+    SMTP is set up). deploy/systemd/wildledger-housekeeping.timer
     runs it every five minutes."""
     removed = devices.sweep_enrollment_images(current_app.instance_path)
     anchored = audit.anchor_if_due()
+    mailed = alerts.mail_due(console_auth.now())
     click.echo(ngettext("Removed %(num)d enrollment image whose code expired.",
                         "Removed %(num)d enrollment images whose codes expired.", removed))
     if anchored:
         click.echo(_("Anchored the audit log in the ledger."))
+    if mailed:
+        click.echo(ngettext("Mailed %(num)d alert e-mail.", "Mailed %(num)d alert e-mails.", mailed))
 
 
 @click.command("version")

@@ -168,6 +168,15 @@ def from_environment(instance_path):
         # Behind nginx: how many proxy hops to trust for the client address and scheme
         # (the failed-auth limiter counts per address).
         "PROXY_FIX": _int("WILDLEDGER_PROXY_FIX", 0),
+        # The task queue (server/tasks.py): SQLite beside the database by default, Redis in
+        # deployment (redis://…), "immediate" to run each task in its caller.
+        "TASK_QUEUE": os.environ.get("WILDLEDGER_TASK_QUEUE", f"sqlite:///{Path(instance_path) / 'tasks.sqlite'}"),
+        # The largest outbox file a supervisor may carry in (PROTOCOL.md §14); a push is 512 KiB.
+        "CARRIED_MAX_BYTES": _int("WILDLEDGER_CARRIED_MAX_BYTES", 64 * 1024 * 1024),
+        # Alert e-mails (server/console/alerts.py): smtp://, smtp+starttls:// or smtps://,
+        # with user:password@ when the server asks; unset: no e-mail, the console page only.
+        "SMTP_URL": os.environ.get("WILDLEDGER_SMTP_URL") or None,
+        "MAIL_FROM": os.environ.get("WILDLEDGER_MAIL_FROM", "wildledger@localhost"),
         # The officer app as `make run` builds it (Vite's output), served at the site root.
         "PWA_DIST": os.environ.get("WILDLEDGER_PWA_DIST", str(ROOT / "pwa" / "dist")),
     }

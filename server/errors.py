@@ -47,6 +47,12 @@ _CATALOG = [
     # Pulls of reference data
     Problem("unknown_collection", 404, _l("There is no collection of that name to download.")),
     Problem("checkpoint_expired", 410, _l("The phone's copy is too old to update. Download everything again.")),
+    # Carried-in outbox files (PROTOCOL.md §14)
+    Problem("carried_file_invalid", 422, _l("This is not a complete Wildledger outbox file, or it was damaged on "
+                                            "the way. Nothing in it was taken: export it from the phone again.")),
+    Problem("carried_file_too_large", 413, _l("This outbox file is larger than the server accepts.")),
+    Problem("carried_unknown_device", 404, _l("This outbox file comes from a phone you do not supervise, or one "
+                                              "this server does not know.")),
     # People using the read API
     Problem("api_token_invalid", 401, _l("The access token is missing, unknown or revoked.")),
     Problem("forbidden", 403, _l("You are not allowed to see this.")),

@@ -88,7 +88,7 @@ def _dispose_engines():
 def make_app(database_url, tmp_path, **config):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
-                      "AUTH_FAILURES_PER_MINUTE": 1000, **config})
+                      "AUTH_FAILURES_PER_MINUTE": 1000, "TASK_QUEUE": "immediate", **config})
     _apps.append(app)
     return app
 
@@ -148,3 +148,22 @@ def enroll_device(app, agency_code="VN-HQ-QN", transport=None, **device_options)
 @pytest.fixture
 def device(app):
     return enroll_device(app)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The console's clock (alerts, sessions, silent phones), moved by the test."""
+    from datetime import timedelta
+
+    from server.console import auth
+
+    class Clock:
+        offset = timedelta()
+
+        def advance(self, **delta):
+            self.offset += timedelta(**delta)
+
+    moved = Clock()
+    real = auth.now
+    monkeypatch.setattr(auth, "now", lambda: real() + moved.offset)
+    return moved

@@ -30,7 +30,12 @@ GUARDS = {
     "console.audit_log": "console", "console.audit_verify": "console", "console.audit_csv": "console",
     "console.people": "console", "console.new_person": "console", "console.person": "console",
     "console.alerts": "console", "console.evidence_sheet": "console", "console.review": "console",
-    "console.keep": "console",
+    "console.keep": "console", "console.carried_uploads": "console", "console.carried_upload": "console",
+    "console.directory": "console", "console.directory_contact": "console", "console.directory_contact_new": "console",
+    "console.directory_agencies": "console", "console.directory_agency": "console",
+    "console.directory_agency_new": "console", "console.directory_links": "console", "console.directory_link": "console",
+    "console.directory_link_new": "console", "console.directory_import": "console",
+    "console.directory_reports": "console", "console.directory_report_handle": "console",
 }
 
 SCOPES = {"own": "VN-HQ-QN", "same_country": "VN-KL", "other_country": "CN-HG-DX"}
@@ -76,16 +81,16 @@ def world(app):
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
 REVIEWS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
-PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts"}, "analyst": {"records"},
-         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "audit", "audit.csv", "people", "people/new",
-                   "people/supervisor1"}}
+PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried"}, "analyst": {"records"},
+         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "audit", "audit.csv", "people",
+                   "people/new", "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "audit", "audit.csv", "people", "people/new",
-                 "people/supervisor1"):
+    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "audit", "audit.csv", "people",
+                 "people/new", "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]
@@ -118,3 +123,42 @@ def test_without_a_session_every_console_page_leads_to_sign_in_and_the_api_refus
         assert answer.status_code == 302 and "/console/login" in answer.location, path
     for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports"):
         assert app.test_client().get(path).status_code == 401, path
+
+
+# Directory maintenance (access.maintains_contacts_of): contacts are kept by country, by the
+# supervisors of the contact's agency's country and by admins; agencies and links by admins.
+DIRECTORY_PAGES = {
+    "supervisor": {"directory", "directory/contacts/new", "directory/import", "directory/reports"},
+    "analyst": set(),
+    "admin": {"directory", "directory/contacts/new", "directory/import", "directory/reports", "directory/agencies",
+              "directory/agencies/new", "directory/agencies/VN-KL", "directory/links", "directory/links/new",
+              "directory/links/VN-CN:cites"},
+}
+CONTACTS = {"supervisor": {"own", "same_country"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_exactly_its_directory_pages_and_contacts(app, tmp_path, role):
+    from tests.test_directory import DESK, FOCAL, _csv
+
+    contacts = {"own": {**DESK, "key": "own/desk", "agency": SCOPES["own"]},
+                "same_country": {**DESK, "key": "same-country/desk", "agency": SCOPES["same_country"]},
+                "other_country": {**FOCAL, "key": "other-country/desk", "agency": SCOPES["other_country"]}}
+    seeded = app.test_cli_runner().invoke(args=["directory", "import", str(_csv(tmp_path / "c.csv", *contacts.values()))])
+    assert seeded.exit_code == 0, seeded.output
+    person = Person(app, f"{role}1", role=role, agency=SCOPES["own"])
+    client = app.test_client()
+    person.sign_in(client)
+    pages = set().union(*DIRECTORY_PAGES.values())
+    for page in sorted(pages):
+        assert client.get(f"/console/{page}").status_code == (200 if page in DIRECTORY_PAGES[role] else 404), page
+    listed = client.get("/console/directory").text
+    form = {"csrf_token": TOKEN.search(client.get("/console/records").text)[1]}
+    for scope, row in contacts.items():
+        reach = scope in CONTACTS[role]
+        path = f"/console/directory/contacts/{row['key']}"
+        assert client.get(path).status_code == (200 if reach else 404), scope
+        assert client.post(path, data={**form, "action": "remove"}).status_code == (302 if reach else 404), scope
+        assert (f'data-contact="{row["key"]}"' in listed) == reach, scope
+    handle = client.post("/console/directory/reports/00000000-0000-4000-8000-000000000000/handle", data=form)
+    assert handle.status_code == 404

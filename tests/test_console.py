@@ -61,21 +61,6 @@ class Person:
         return self.post("/console/login/code", client, code=code or self.code())
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The console's clock, moved by the test."""
-    class Clock:
-        offset = timedelta()
-
-        def advance(self, **delta):
-            self.offset += timedelta(**delta)
-
-    moved = Clock()
-    real = auth.now
-    monkeypatch.setattr(auth, "now", lambda: real() + moved.offset)
-    return moved
-
-
 def _audit(app, action):
     with app.app_context():
         return db.session.scalars(select(AuditEntry).filter_by(action=action)).all()

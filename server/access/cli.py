@@ -20,9 +20,10 @@ users_cli = AppGroup("users", help="People who read the store.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--agency", "agency_code", required=True)
 @click.option("--phone", help="E.164")
-def create(username, display_name, role, agency_code, phone):
+@click.option("--email", help="Where alerts are mailed (supervisors and admins), when SMTP is set up.")
+def create(username, display_name, role, agency_code, phone, email):
     try:
-        user = service.create_user(username, display_name, role, agency_code, phone)
+        user = service.create_user(username, display_name, role, agency_code, phone, email)
     except (LookupError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(_("Created %(user)s.", user=username))

@@ -49,6 +49,9 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(Text)  # where alerts are mailed, if SMTP is set up
+    language: Mapped[str | None] = mapped_column(String(8))  # the console language they chose
+    alerts_mailed: Mapped[list] = mapped_column(JSON, default=list)  # keys of the alerts last mailed
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[object | None] = mapped_column(UTCDateTime)  # no token of theirs works after
     # Signing in to the console (server/console/auth.py): an Argon2id hash; a TOTP secret

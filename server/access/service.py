@@ -32,11 +32,11 @@ def agency_by_code(code):
     return agency
 
 
-def create_user(username, display_name, role, agency_code, phone=None, **actor):
+def create_user(username, display_name, role, agency_code, phone=None, email=None, **actor):
     if role not in ROLES:
         raise ValueError(_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)))
     user = User(username=username, display_name=display_name, role=role,
-                agency=agency_by_code(agency_code), phone=phone)
+                agency=agency_by_code(agency_code), phone=phone, email=email)
     db.session.add(user)
     db.session.flush()
     audit.record("user.created", target=f"user:{username}", detail={"role": role, "agency": agency_code}, **actor)
@@ -136,6 +136,29 @@ def get_visible_record(actor, rid):
 
 
 DIRECTORY_MAINTAINERS = ("supervisor", "admin")
+
+
+def maintains_contacts_of(actor, agency):
+    """Who keeps a directory contact (the console, issue 17): the same people who receive
+    reports about it, the supervisors of its agency's country, and admins. Agencies,
+    crossings and counterpart links span countries: admins only (maintains_whole_directory)."""
+    return actor.role == "admin" or (actor.role == "supervisor" and agency.country == actor.agency.country)
+
+
+def maintains_whole_directory(actor):
+    return actor.role == "admin"
+
+
+def maintained_contacts(actor):
+    """The contacts (removed ones too) the actor keeps, by key."""
+    from ..directory.models import Contact
+
+    if actor.role not in DIRECTORY_MAINTAINERS:
+        raise ApiError("forbidden")
+    query = select(Contact).join(Agency, Agency.id == Contact.agency_id).order_by(Contact.key)
+    if actor.role != "admin":
+        query = query.where(Agency.country == actor.agency.country)
+    return query
 
 
 def visible_directory_reports(actor):

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from .. import errors
 from ..audit import service as audit
 from ..audit.models import AuditEntry
-from ..devices.models import Device
 from ..extensions import db
 from ..sync import intake
 from ..sync.models import Quarantine
+from .alerts import sections as alert_sections
+from .alerts import visible_quarantine
 from .routes import blp, signed_in
 
 # Why a held record can be released (its cause fixed) or must be kept as it is.
@@ -29,10 +30,7 @@ NEVER_RELEASED = ("rid_conflict",)
 
 
 def _visible_quarantine():
-    query = select(Quarantine)
-    if g.console_user.role != "admin":
-        query = query.join(Device, Device.id == Quarantine.device_id).where(Device.agency_id == g.console_user.agency_id)
-    return query
+    return visible_quarantine(g.console_user)
 
 
 def releasable(row):
@@ -142,16 +140,7 @@ def audit_csv():
 @blp.get("/alerts")
 @signed_in("supervisor", "admin")
 def alerts():
-    """What needs a supervisor now, each with the way to deal with it: phones silent, records
-    missing, storage nearly full, PIN resets to confirm, a phone's transparency alarm, records
-    held in quarantine, rid conflicts."""
-    from .routes import _fleet_rows, auth
+    """What needs a supervisor now (alerts.sections), each with the way to deal with it."""
+    from .routes import auth
 
-    rows = [row for row in _fleet_rows(g.console_user, auth.now()) if row["device"].revoked_at is None]
-    by_flag = {flag: [row for row in rows if flag in row["flags"]] for flag in ("silent", "missing", "storage", "pin_reset")}
-    alarms = [row for row in rows if (row["device"].app_state or {}).get("log_alarm")]
-    held = db.session.scalars(_visible_quarantine().where(Quarantine.status == "held")
-                              .order_by(Quarantine.received_at.desc())).all()
-    return render_template("console/alerts.html", by_flag=by_flag, alarms=alarms,
-                           held=[row for row in held if row.code != "rid_conflict"],
-                           conflicts=[row for row in held if row.code == "rid_conflict"])
+    return render_template("console/alerts.html", **alert_sections(g.console_user, auth.now()))

@@ -36,6 +36,11 @@ def _agencies():
     return db.session.scalars(select(Agency).where(Agency.retired_on.is_(None)).order_by(Agency.code)).all()
 
 
+def _email(form):
+    text = form.get("email", "").strip()
+    return text if "@" in text and len(text) <= 254 else None
+
+
 @blp.route("/people/new", methods=["GET", "POST"])
 @signed_in("admin")
 def new_person():
@@ -48,7 +53,7 @@ def new_person():
             "Choose a username no one has.")), 400
     try:
         user = access.create_user(username, form.get("name", "").strip() or username, form.get("role"),
-                                  form.get("agency"), **_actor())
+                                  form.get("agency"), email=_email(form), **_actor())
     except (LookupError, ValueError) as error:
         db.session.rollback()
         return render_template("console/person_new.html", roles=ROLES, agencies=_agencies(), error=str(error)), 400
@@ -69,6 +74,11 @@ def person(username):
             role, agency = request.form.get("role"), request.form.get("agency")
             if role not in ROLES:
                 abort(400)
+            email = _email(request.form)
+            if email != user.email:
+                user.email = email
+                audit.record("user.changed", target=f"user:{user.username}", detail={"email": bool(email)},
+                             commit=False, **_actor())
             changed = {"role": role, "agency": agency} if (role, agency) != (user.role, user.agency.code) else None
             if changed:
                 user.role, user.agency = role, access.agency_by_code(agency)

@@ -38,7 +38,7 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
-    from . import admin, people, records  # noqa: F401  (their pages join the blueprint before it is registered)
+    from . import admin, carried, directory, people, records  # noqa: F401  (their pages join the blueprint before it is registered)
 
     app.register_blueprint(blp)
 
@@ -56,6 +56,8 @@ def _set_cookie(response, token):
 @blp.before_request
 def _check_csrf():
     if request.method == "POST":
+        if request.endpoint == "console.carried_uploads":  # an outbox file may be far larger than a push
+            request.max_content_length = current_app.config["CARRIED_MAX_BYTES"] + 64 * 1024
         csrf.protect()
 
 
@@ -106,6 +108,10 @@ def language():
     if code in LOCALES:
         response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Strict", path="/",
                             httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+        row = auth.find_session(request.cookies.get(_cookie_name()))
+        if row is not None and row.user.language != code:
+            row.user.language = code  # their alert e-mails speak it too
+            db.session.commit()
     return response
 
 

@@ -252,6 +252,12 @@ class SimulatedDevice:
             self.check_log()
         return receipts
 
+    def export_outbox(self, exported_at=1764300000000, app="simulator"):
+        """The waiting outbox as a carried-in file (PROTOCOL.md §14); the outbox keeps it all."""
+        from ..sync import carried
+
+        return carried.write(self.device_id, list(self.outbox.values()), exported_at, app)
+
     # -- pulls ----------------------------------------------------------------------------------
     def pull(self, name, limit=500):
         """Bring a local collection up to date; returns the pages fetched. Answers are

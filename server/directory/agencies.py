@@ -79,7 +79,7 @@ def _plan(store, code, changes, *, create, also_known=()):
     return _Plan(code, row, sorted(name for name in row if row[name] != before.get(name)), create)
 
 
-def _apply(store, plans):
+def _apply(store, plans, actor):
     """Writes checked plans, each change audited; the caller commits and publishes."""
     plans = [plan for plan in plans if plan.changed]
     for plan in plans:
@@ -93,17 +93,19 @@ def _apply(store, plans):
         reference.set_links(agency, plan.row, store.by_code)
         agency.maintained_at = utcnow()
         audit.record("directory.agency.created" if plan.create else "directory.agency.updated",
-                     target=f"agency:{plan.code}", detail={name: plan.row[name] for name in plan.changed}, commit=False)
+                     target=f"agency:{plan.code}", detail={name: plan.row[name] for name in plan.changed}, commit=False,
+                     **actor)
 
 
-def save(code, changes, *, create=False):
+def save(code, changes, *, create=False, **actor):
     """Creates an agency (every field given) or changes some fields of one; commits and
     publishes. Raises ValueError with what is wrong, having changed nothing. Returns the
-    names of the fields that changed."""
+    names of the fields that changed. `actor` is who the audit log names (the command's
+    user by default)."""
     store = _Store()
     plan = _plan(store, code, changes, create=create)
     if plan.changed:
-        _apply(store, [plan])
+        _apply(store, [plan], actor)
         db.session.commit()
         publish(["agencies"])
     return plan.changed
@@ -126,8 +128,9 @@ def export_rows():
     return rows
 
 
-def _changes(row):
-    """A sheet row as the changes `_plan` takes: every column the file has, empty ones cleared."""
+def row_changes(row):
+    """A sheet row (or the console's agency form) as the changes `_plan` takes: every column
+    the row has, empty ones cleared."""
     changes = {name: row[name] or None for name in ("country", "parent", "kind", "level", "province", "source")
                if name in row}
     changes.update({name: [part.strip() for part in row[name].split(";") if part.strip()] for name in LISTS
@@ -141,7 +144,7 @@ def _changes(row):
     return changes
 
 
-def import_file(path, dry_run=False):
+def import_file(path, dry_run=False, **actor):
     """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
     transaction, each change in the audit log. A row whose code the store lacks creates the
     agency. Returns the Report (service.Report), as for contacts."""
@@ -153,7 +156,7 @@ def import_file(path, dry_run=False):
     for line, row in rows:
         code = row["code"]
         try:
-            plan = _plan(store, code, _changes(row), create=code in new_codes, also_known=new_codes)
+            plan = _plan(store, code, row_changes(row), create=code in new_codes, also_known=new_codes)
         except ValueError as error:
             report.problems.append(Problem(line, "", "bad_value", str(error)))
             continue
@@ -166,7 +169,7 @@ def import_file(path, dry_run=False):
             report.unchanged += 1
     if report.problems or dry_run:
         return report
-    _apply(store, plans)
+    _apply(store, plans, actor)
     db.session.commit()
     publish(["agencies"])
     return report

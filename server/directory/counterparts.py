@@ -113,16 +113,17 @@ def load(path=COUNTERPARTS_FILE):
     return added, updated
 
 
-def save(entry, *, remove=False):
-    """A maintainer's link (`flask directory link …`), checked, audited; committed by the
-    caller, who publishes. Returns the Counterpart."""
+def save(entry, *, remove=False, **actor):
+    """A maintainer's link (`flask directory link …`, the console), checked, audited as
+    `actor` (the command's user by default); committed by the caller, who publishes.
+    Returns the Counterpart."""
     link = db.session.scalar(select(Counterpart).filter_by(key=entry["key"]))
     now = utcnow()
     if remove:
         if link is None or link.removed_at is not None:
             raise InvalidLink(f"{entry['key']}: no such link")
         link.removed_at = link.maintained_at = now
-        audit.record("directory.counterpart.removed", target=f"counterpart:{link.key}", commit=False)
+        audit.record("directory.counterpart.removed", target=f"counterpart:{link.key}", commit=False, **actor)
         return link
     agencies = {agency.code: agency for agency in db.session.scalars(select(Agency))}
     keys = check(entry, _crossings(), agencies)
@@ -136,7 +137,7 @@ def save(entry, *, remove=False):
     for name, value in values.items():
         setattr(link, name, value)
     link.maintained_at, link.removed_at = now, None
-    audit.record(action, target=f"counterpart:{link.key}", detail=values, commit=False)
+    audit.record(action, target=f"counterpart:{link.key}", detail=values, commit=False, **actor)
     return link
 
 
@@ -197,7 +198,7 @@ def _entry(row):
             "basis": row.get("basis") or None, "crossings": split("crossings"), "note": row.get("note") or None}
 
 
-def import_file(path, dry_run=False):
+def import_file(path, dry_run=False, **actor):
     """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
     transaction, each change in the audit log. Returns the Report (service.Report)."""
     report = Report()
@@ -234,7 +235,7 @@ def import_file(path, dry_run=False):
     if report.problems or dry_run:
         return report
     for entry, remove in wanted:
-        save(entry, remove=remove)
+        save(entry, remove=remove, **actor)
     db.session.commit()
     publish(["counterparts"])
     return report

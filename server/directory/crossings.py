@@ -125,7 +125,7 @@ def _item(line, row, report):
             "note": row.get("note") or None}
 
 
-def import_file(path, dry_run=False):
+def import_file(path, dry_run=False, **actor):
     """Every row checked first; unless there is a problem (or `dry_run`), all applied in one
     transaction, each change in the audit log; a crossing the file leaves out stays."""
     report = Report()
@@ -156,7 +156,7 @@ def import_file(path, dry_run=False):
             setattr(crossing, column, item[column])
         crossing.maintained_at = utcnow()
         audit.record("directory.crossing.created" if item["key"] in report.created else "directory.crossing.updated",
-                     target=f"crossing:{item['key']}", detail={"changed": changed}, commit=False)
+                     target=f"crossing:{item['key']}", detail={"changed": changed}, commit=False, **actor)
     db.session.commit()
     publish(["crossings"])
     return report

@@ -100,3 +100,15 @@ class Report(db.Model):
     problem: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     record: Mapped["Record"] = relationship()
+
+
+class ReportHandling(db.Model):
+    """What a maintainer did about an officer's report (the console's work list). Kept apart
+    from Report, which is filed from the record and rebuilt with the store, and keyed by the
+    record's rid, which outlives a rebuild."""
+
+    __tablename__ = "directory_report_handling"
+    rid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handled_at: Mapped[object] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str] = mapped_column(String(80))  # the maintainer's username
+    note: Mapped[str | None] = mapped_column(Text)

@@ -281,15 +281,22 @@ class _Row:
         return codes
 
 
-def import_file(path, dry_run=False):
+def import_file(path, dry_run=False, may_write=None, **actor):
     """Check every row of the file; unless there is a problem (or `dry_run`), apply them
     all in one transaction, each change in the audit log. Returns the Report."""
-    report = Report()
     try:
         rows = sheets.read(path)
     except sheets.SheetError as error:
-        report.problems.append(Problem(1, "", "unreadable_file", str(error)))
-        return report
+        return Report(problems=[Problem(1, "", "unreadable_file", str(error))])
+    return import_rows(rows, dry_run, may_write, **actor)
+
+
+def import_rows(rows, dry_run=False, may_write=None, **actor):
+    """import_file for rows already read, [(line, {column: text})]: the console's contact
+    form is a sheet of one row. `may_write(agency)`, when given, says whose contacts the
+    maintainer keeps (access.maintains_contacts_of): a row touching any other is a problem.
+    `actor` (actor=, actor_kind=) is who the audit log names; by default the command's user."""
+    report = Report()
     agencies = {agency.code: agency for agency in db.session.scalars(select(Agency))}
     existing = {contact.key: contact for contact in db.session.scalars(select(Contact))}
     seen, wanted = {}, []
@@ -305,6 +312,8 @@ def import_file(path, dry_run=False):
             continue
         seen[key] = line
         reading = _Row(line, row, report, agencies)
+        if may_write is not None and not _may_write(reading, existing.get(key), may_write):
+            continue
         if reading.flag("remove"):
             if key not in existing:
                 reading.problem("key", "unknown_contact", _("There is no contact %(key)s to remove.", key=key))
@@ -324,27 +333,41 @@ def import_file(path, dry_run=False):
             report.unchanged += 1
     if report.problems or dry_run:
         return report
-    _apply(wanted, existing)
+    _apply(wanted, existing, actor)
     return report
+
+
+def _may_write(reading, contact, may_write):
+    """Whether a maintainer keeps the contact as it is and as the row would make it."""
+    agency = reading.agencies.get(reading.row.get("agency", ""))
+    if contact is not None and not may_write(contact.agency):
+        reading.problem("key", "outside_scope", _("This contact belongs to an agency whose contacts you do not "
+                                                   "maintain."))
+        return False
+    removing = reading.row.get("remove", "").lower() in _YES
+    if agency is not None and not removing and not may_write(agency):
+        reading.problem("agency", "outside_scope", _("You do not maintain this agency's contacts."))
+        return False
+    return True
 
 
 def _changes(contact, values):
     return sorted(name for name in FIELDS if getattr(contact, name) != values[name])
 
 
-def _apply(wanted, existing):
+def _apply(wanted, existing, actor):
     now = utcnow()
     for key, values in wanted:
         contact = existing.get(key)
         if values is None:
             if contact is not None and contact.removed_at is None:
                 contact.removed_at = contact.updated_at = now
-                audit.record("directory.contact.removed", target=f"contact:{key}", commit=False)
+                audit.record("directory.contact.removed", target=f"contact:{key}", commit=False, **actor)
             continue
         if contact is None:
             contact = Contact(key=key, **values, updated_at=now)
             db.session.add(contact)
-            audit.record("directory.contact.created", target=f"contact:{key}", commit=False)
+            audit.record("directory.contact.created", target=f"contact:{key}", commit=False, **actor)
             continue
         changed = _changes(contact, values)
         if changed or contact.removed_at is not None:
@@ -352,7 +375,7 @@ def _apply(wanted, existing):
                 setattr(contact, name, values[name])
             contact.removed_at, contact.updated_at = None, now
             audit.record("directory.contact.updated", target=f"contact:{key}", detail={"changed": changed},
-                         commit=False)
+                         commit=False, **actor)
     db.session.commit()
     publish(["directory"])
 
@@ -394,7 +417,7 @@ def export_rows(include_removed=False):
     query = select(Contact).order_by(Contact.key)
     if not include_removed:
         query = query.where(Contact.removed_at.is_(None))
-    return [_row(contact) for contact in db.session.scalars(query)]
+    return [sheet_row(contact) for contact in db.session.scalars(query)]
 
 
 def _yes(value):
@@ -411,7 +434,8 @@ def _hours_text(hours):
     return "; ".join(f"{days} {' '.join(spans)}" for days, spans in by_days.items())
 
 
-def _row(contact):
+def sheet_row(contact):
+    """A contact as its row of the sheet (and the console's contact form)."""
     return {
         "key": contact.key, "agency": contact.agency.code, "kind": contact.kind,
         **{f"role_{language}": contact.role.get(language, "") for language in LANGUAGES},

@@ -4,9 +4,13 @@ no English source string of the server's catalog left on screen.
 
 The tour, for one admin (who sees every page): the set-up link, the recovery codes, sign-in,
 the second factor, phones, enrollment (a code on screen, then a printed sheet), revoking a
-phone, records, one record, the review queue, alerts, the audit log, people, and an expired form."""
+phone, records, one record, the review queue, alerts, the audit log, people, the directory (a
+sheet imported, contacts, wrong-number reports, agencies, links), and an expired form."""
+import csv
+import io
 import json
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -19,6 +23,7 @@ from .test_accessibility import AXE, AXE_RUN
 from .test_screen_languages import VISIBLE_TEXTS, English
 
 PASSWORD = "a long console password"
+DEMO_DIRECTORY = Path(__file__).resolve().parents[2] / "server" / "demo" / "directory.csv"
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +33,17 @@ def station(tmp_path_factory):
     from server.demo.simulator import HttpTransport, SimulatedDevice
 
     station = Station(tmp_path_factory.mktemp("server"))
+    station.env["WILDLEDGER_TASK_QUEUE"] = "immediate"  # a carried-in file is taken as it is uploaded
     station.start()
+    # The demo directory, and an officer's report that one of its numbers did not work.
+    seeded = station.app.test_cli_runner().invoke(args=["directory", "import", str(DEMO_DIRECTORY)])
+    assert seeded.exit_code == 0, seeded.output
+    reporter = SimulatedDevice(HttpTransport(station.url))
+    reporter.enroll(station.enrollment_url())
+    reporter.seal({"contact": "demo/VN-HQ-MONGCAI/duty", "number": "+84699100101", "problem": "no_connection",
+                   "note": "Gọi ba lần lúc 09:00", "reporting_officer": "Lê Văn Tám"}, form="directory_feedback",
+                  version=1)
+    reporter.sync()
     phone = SimulatedDevice(HttpTransport(station.url))
     phone.enroll(station.enrollment_url())
     phone.seal(SEIZURE)
@@ -42,6 +57,12 @@ def station(tmp_path_factory):
     except Exception:  # noqa: BLE001 - told it is revoked; the record is held
         pass
     station.device_id = phone.device_id
+    # A phone that never reached the server, its outbox exported to a file to carry in.
+    carried = SimulatedDevice(HttpTransport(station.url))
+    carried.enroll(station.enrollment_url())
+    carried.seal(SEIZURE)
+    station.outbox_file = tmp_path_factory.mktemp("carried") / "outbox.wlout"
+    station.outbox_file.write_bytes(carried.export_outbox())
     yield station
     station.close()
 
@@ -83,6 +104,20 @@ def tour(page, station, username):
         page.goto(station.public_url + path)
         page.locator(ready).first.wait_for()
         yield name
+    yield from directory_tour(page, station, username)
+    page.goto(station.public_url + "/console/carried")
+    page.locator("form.upload").wait_for()
+    yield "carried in"
+    page.locator("#file").set_input_files(str(station.outbox_file))
+    page.locator("form.upload button[type=submit]").click()
+    page.locator('.progress-line[data-status="done"]').wait_for()
+    yield "a carried-in file"
+    page.goto(station.public_url + "/console/carried")
+    page.locator("#file").set_input_files({"name": "cut.wlout", "mimeType": "text/plain",
+                                           "buffer": station.outbox_file.read_bytes()[:-30]})
+    page.locator("form.upload button[type=submit]").click()
+    page.locator("[data-code=carried_file_invalid]").wait_for()
+    yield "a carried-in file refused"
     page.goto(station.public_url + "/console/records")
     page.locator("tr[data-rid] a").first.click()
     page.locator("table.fields").wait_for()
@@ -105,8 +140,63 @@ def tour(page, station, username):
     yield "expired form"
 
 
+def directory_tour(page, station, username):
+    """The directory's pages: a sheet checked with a problem, checked good and applied (a new
+    contact each tour), the contacts, one with a problem beside its field, the reports, the
+    agencies and the links."""
+    with DEMO_DIRECTORY.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns, first = reader.fieldnames, next(reader)
+
+    def sheet(**changes):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, columns)
+        writer.writeheader()
+        writer.writerow({**first, "key": f"demo/{username}/desk", **changes})
+        return {"name": "contacts.csv", "mimeType": "text/csv", "buffer": out.getvalue().encode()}
+
+    page.goto(station.public_url + "/console/directory/import")
+    page.locator("form.import-form").wait_for()
+    yield "directory import"
+    page.locator("#file").set_input_files(sheet(phones="12"))
+    page.locator("form.import-form button[type=submit]").click()
+    page.locator("table.problems").wait_for()
+    yield "directory import problems"
+    page.locator("#file").set_input_files(sheet())
+    page.locator("form.import-form button[type=submit]").click()
+    page.locator("input[name=upload]").wait_for(state="attached")
+    yield "directory import check"
+    page.locator("form:has(input[name=upload]) button[type=submit]").click()
+    page.locator("p.notice").wait_for()
+    yield "directory import applied"
+    for path, name, ready in (
+            ("/console/directory", "directory", "tr[data-contact]"),
+            (f"/console/directory/contacts/demo/{username}/desk", "a contact", "form.contact-form"),
+            ("/console/directory/contacts/new", "add a contact", "form.contact-form"),
+            ("/console/directory/reports", "wrong-number reports", "tr[data-report]"),
+            ("/console/directory/agencies", "agencies", "tr[data-agency]"),
+            ("/console/directory/agencies/VN-HQ-MONGCAI", "an agency", "form.agency-form"),
+            ("/console/directory/agencies/new", "add an agency", "form.agency-form"),
+            ("/console/directory/links", "counterpart links", "tr[data-link]"),
+            ("/console/directory/links/VN-CN:cites", "a link", "form.link-form"),
+            ("/console/directory/links/new", "add a link", "form.link-form")):
+        page.goto(station.public_url + path)
+        page.locator(ready).first.wait_for()
+        yield name
+        if name == "a contact":
+            page.locator("#phones").fill("12")
+            page.locator("form.contact-form button[type=submit]").click()
+            page.locator("#phones-error").wait_for()
+            yield "a contact with a problem"
+
+
+DIRECTORY_PAGES = ["directory import", "directory import problems", "directory import check",
+                   "directory import applied", "directory", "a contact", "a contact with a problem", "add a contact",
+                   "wrong-number reports", "agencies", "an agency", "add an agency", "counterpart links", "a link",
+                   "add a link"]
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
-         "review queue", "alerts", "audit log", "people", "add a person", "a person", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
+         "review queue", "alerts", "audit log", "people", "add a person", "a person", *DIRECTORY_PAGES, "carried in",
+         "a carried-in file", "a carried-in file refused", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):

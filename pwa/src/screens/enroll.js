@@ -6,6 +6,7 @@ import { languageTag, t, tn } from "../i18n.js";
 import { meta, stranded } from "../store.js";
 import * as vault from "../vault.js";
 import { BRAND, go, pinInput, show, state, sync } from "./common.js";
+import { exportWaitingSection } from "./carry.js";
 import { askPersistence } from "./status.js";
 
 export function notEnrolledScreen() {
@@ -23,6 +24,7 @@ export async function revokedScreen() {
     kept ? el("p", { class: "notice warning", role: "alert" },
       tn("{n} sealed record never reached the server. It is encrypted and reveals nothing. Give this phone to your supervisor so that it can be carried in.",
         "{n} sealed records never reached the server. They are encrypted and reveal nothing. Give this phone to your supervisor so that they can be carried in.", kept)) : null,
+    ...exportWaitingSection(kept),
     el("p", {}, t("To use Wildledger again, ask your supervisor for a new enrollment QR code.")));
 }
 

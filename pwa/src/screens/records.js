@@ -57,7 +57,7 @@ export async function recordScreen({ rid }) {
     review ? el("section", { class: `review review-${review.state}` },
       el("h2", {}, t("Supervisor's review")),
       el("p", {}, el("span", { class: "badge" }, REVIEW_LABELS()[review.state] ?? review.state), " ",
-        t("{name}, {time}", { name: review.by ?? "", time: formatDateTime(Date.parse(review.at)) })),
+        el("span", { class: "reviewer" }, review.by ?? ""), " · ", formatDateTime(Date.parse(review.at))),
       review.comment ? el("blockquote", { class: "comment" }, review.comment) : null) : null,
     correction ? el("p", { class: "notice" }, t("A later correction replaces this record."), " ",
       el("button", { type: "button", class: "link", onclick: () => go("record", { rid: correction.rid }) }, t("Open the correction"))) : null,

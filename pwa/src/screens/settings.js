@@ -2,16 +2,18 @@
 import { el } from "../forms.js";
 import { formatDateTime, language, nameOf, t } from "../i18n.js";
 import { formatDecimal } from "../numbers.js";
+import * as outbox from "../outbox.js";
 import { qrCode } from "../qr.js";
 import { meta } from "../store.js";
 import { APP_VERSION } from "../sync.js";
 import * as vault from "../vault.js";
+import { exportWaitingSection } from "./carry.js";
 import { back, go, show, state } from "./common.js";
 import { lock } from "./pin.js";
 import { askPersistence, formatBytes, storageNotices, storageState, syncStatus } from "./status.js";
 
 export async function settingsScreen() {
-  const [device, storage] = await Promise.all([meta.get(state.db, "device"), storageState()]);
+  const [device, storage, waiting] = await Promise.all([meta.get(state.db, "device"), storageState(), outbox.pendingCount(state.db)]);
   const fact = (label, value) => [el("dt", {}, label), el("dd", {}, value)];
   show(t("Settings"), settingsScreen,
     el("h2", {}, t("This phone")),
@@ -32,6 +34,7 @@ export async function settingsScreen() {
     } }, t("Ask the browser to keep the data")) : null,
     el("h2", {}, t("Sync")),
     syncStatus(),
+    ...exportWaitingSection(waiting),
     ...(await ledgerHead()),
     el("h2", {}, t("PIN")),
     el("p", {}, {
