@@ -27,6 +27,7 @@ from . import auth
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static")
 csrf = CSRFProtect()
 SESSION_COOKIE = "wl_console"
+DIRECTORY_SHEET_MAX_BYTES = 8 * 1024 * 1024
 LANGUAGE_NAMES = {"en": "English", "vi": "Tiếng Việt", "lo": "ພາສາລາວ", "zh_Hans": "简体中文"}
 ROLE_NAMES = {"officer": _l("Officer"), "supervisor": _l("Supervisor"), "analyst": _l("Analyst"),
               "admin": _l("Administrator")}
@@ -58,6 +59,8 @@ def _check_csrf():
     if request.method == "POST":
         if request.endpoint == "console.carried_uploads":  # an outbox file may be far larger than a push
             request.max_content_length = current_app.config["CARRIED_MAX_BYTES"] + 64 * 1024
+        elif request.endpoint == "console.directory_import":  # a directory workbook, not a phone's batch
+            request.max_content_length = DIRECTORY_SHEET_MAX_BYTES
         csrf.protect()
 
 
