@@ -42,6 +42,7 @@ def create_app(test_config=None):
     with app.app_context():
         configure_engine(db.engine)
 
+    from .intel import models as _intel_models  # noqa: F401  (the entity layer's tables)
     from .directory.routes import blp as directory_blp
     from .health import blp as health_blp
     from .store.routes import blp as records_blp

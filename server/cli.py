@@ -18,6 +18,8 @@ from .devices import service as devices
 from .directory.cli import directory_cli
 from .devices.cli import devices_cli, echo_warnings, enroll_command, public_url_warnings
 from .forms.cli import forms_cli
+from .intel import resolve
+from .intel.cli import intel_cli
 from .keys.cli import keys_cli
 from .reference.cli import reference_cli
 from .sync.cli import intake_cli, ledger_cli, quarantine_cli
@@ -29,15 +31,18 @@ from .version import app_version, server_version
 def housekeeping():
     """What time alone makes due: remove the QR images of expired enrollment codes, anchor
     audit entries left unanchored too long, mail supervisors what newly needs them (when
-    SMTP is set up). deploy/systemd/wildledger-housekeeping.timer
+    SMTP is set up), resolve mentions the task queue has not (a safety net behind intake). deploy/systemd/wildledger-housekeeping.timer
     runs it every five minutes."""
     removed = devices.sweep_enrollment_images(current_app.instance_path)
     anchored = audit.anchor_if_due()
     mailed = alerts.mail_due(console_auth.now())
+    resolved = resolve.resolve_pending()
     click.echo(ngettext("Removed %(num)d enrollment image whose code expired.",
                         "Removed %(num)d enrollment images whose codes expired.", removed))
     if anchored:
         click.echo(_("Anchored the audit log in the ledger."))
+    if resolved["mentions"]:
+        click.echo(ngettext("Resolved %(num)d mention.", "Resolved %(num)d mentions.", resolved["mentions"]))
     if mailed:
         click.echo(ngettext("Mailed %(num)d alert e-mail.", "Mailed %(num)d alert e-mails.", mailed))
 
@@ -96,5 +101,5 @@ def public_url(url, unset):
 def register(app):
     for command in (agencies_cli, keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
                     quarantine_cli, forms_cli, reference_cli, demo_cli, audit_cli, directory_cli, housekeeping, version,
-                    config_cli):
+                    config_cli, intel_cli):
         app.cli.add_command(command)

@@ -137,25 +137,40 @@ class MarketItem(db.Model):
 
 
 class Entity(db.Model):
-    """A FollowTheMoney entity: schema (Person, Company, Vehicle, …) + properties."""
+    """A FollowTheMoney entity (schema + properties): one person, company, vehicle or account
+    as resolution sees it, the union of its mentions (intel/resolve.py). Its own `properties`
+    are every mention's together; what a reader is shown is computed from the mentions they
+    may see. One made by intake for a single mention may later be merged into another
+    (`merged_into_id`, so that its id still leads somewhere)."""
 
     __tablename__ = "entities"
     id: Mapped[int] = mapped_column(primary_key=True)
     schema: Mapped[str] = mapped_column(String(20), index=True)
     caption: Mapped[str] = mapped_column(Text)
     properties: Mapped[dict] = mapped_column(JSON)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # of its first mention
     country: Mapped[str] = mapped_column(String(2))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
 
 
 class Mention(db.Model):
-    """An entity as it appears in one record, with its role there (suspect, owner…)."""
+    """A person, company, vehicle or account as one record names it, with its role there
+    (suspect, vendor…): what the record said, never changed; `entity_id` is where
+    resolution put it."""
 
     __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_unresolved", "resolved_at", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # "<rid>/<n>": the same after a rebuild
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    schema: Mapped[str] = mapped_column(String(20))
+    caption: Mapped[str] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSON)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    resolved_at: Mapped[object | None] = mapped_column(UTCDateTime)
     record: Mapped[Record] = relationship(back_populates="mentions")
     entity: Mapped[Entity] = relationship()
 

@@ -206,12 +206,13 @@ def insert_all(filings):
         details[filing.detail_model].append({**filing.detail, "record_id": record_id})
         if filing.items:
             items[filing.item_model].extend({**item, "record_id": record_id} for item in filing.items)
-        for entity, role in filing.entities:
+        for position, (entity, role) in enumerate(filing.entities):
             entities.append(entity)
-            roles.append((record_id, role))
+            roles.append((record_id, role, f"{filing.record['rid']}/{position}"))
     for model, rows in (*details.items(), *items.items()):
         _insert(model, rows)
+    # Each mention starts as an entity of its own; resolution (intel/resolve.py) merges them.
     entity_ids = _insert_returning_ids(Entity, entities)
-    _insert(Mention, [{"record_id": record_id, "entity_id": entity_id, "role": role}
-                      for (record_id, role), entity_id in zip(roles, entity_ids, strict=True)])
+    _insert(Mention, [{"record_id": record_id, "entity_id": entity_id, "role": role, "key": key, **entity}
+                      for (record_id, role, key), entity_id, entity in zip(roles, entity_ids, entities, strict=True)])
     return record_ids

@@ -152,6 +152,9 @@ def take_carried(upload_id):
         upload.done = start + len(batch)
         db.session.commit()
     upload.status, upload.finished_at = "done", utcnow()
+    from ..intel import service as intel
+
+    intel.after_filing()
     audit.record("carried.taken", actor="task-queue", actor_kind="system", target=f"device:{device.id}",
                  detail={"upload": upload.token, **counts(upload)})
 

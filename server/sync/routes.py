@@ -1,7 +1,7 @@
 """Device API: enroll, push, pull. HTTP only; the work is in devices.service and intake."""
 import functools
 
-from flask import current_app, g, request
+from flask import after_this_request, current_app, g, request
 from flask_smorest import Blueprint
 
 from .. import crypto
@@ -112,12 +112,22 @@ def push(args):
     # log it proves from was committed before any filing began, and a push costs two
     # transactions, not three.
     result = intake.receive(g.device, raw, g.clock_offset_ms, commit=False)
+    if any(receipt.status == "accepted" for receipt in result.receipts):
+        after_this_request(_resolve_after_commit)
     receipts, log = intake.answer(result.receipts, args.get("log"))
     if result.revoked:
         db.session.commit()  # what intake kept; the refusal below would roll it back
         raise ApiError("device_revoked", receipts=receipts, log=log)
     return {"receipts": receipts, "missing": intake.missing_seqs(g.device.id), "server_time": intake.server_time_ms(),
             "log": log}
+
+
+def _resolve_after_commit(response):
+    """What was filed is committed by now: entity resolution follows on the task queue."""
+    from ..intel import service as intel
+
+    intel.after_filing()
+    return response
 
 
 @blp.route("/sync/log", methods=["GET"], parameters=DEVICE_HEADERS)

@@ -1,0 +1,319 @@
+"""Entity resolution (issue 18): mentions into entities, incrementally.
+
+A mention not yet resolved is filed under its keys (strong identifiers and name readings,
+names.py), compared with the mentions that share a key with it (never with everyone), and
+for each of them:
+- a strong identifier (same E.164 phone, same document number, same plate, same platform
+  account) AND a compatible name, with nothing contradicting (another document number,
+  another nationality, a "not the same" judgement between the two entities): merged, as an
+  automatic "same" judgement that an analyst can undo;
+- otherwise, a strong identifier alone (phones are shared at border posts, burner phones
+  change hands) or a close name: a candidate, scored and explained, for an analyst;
+- else nothing.
+Records are never changed; only mentions' entity and the entity rows are.
+
+Phones are shared and common names are common: a key held by more than KEY_LIMIT mentions
+is too weak to compare on (the newest KEY_LIMIT are taken)."""
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select, update
+
+from ..dbtypes import utcnow
+from ..extensions import db
+from ..store.models import Entity, Mention
+from . import names
+from .models import Candidate, Judgement, MentionKey
+
+KEY_LIMIT = 200
+CANDIDATE_SIMILARITY = 0.88
+BATCH = 500
+_PLATE = re.compile(r"[^0-9A-Z]")
+
+
+def _values(mention, prop):
+    return [value for value in (mention.properties or {}).get(prop, []) if value]
+
+
+def plate(text):
+    return _PLATE.sub("", (text or "").upper())
+
+
+def _document(text):
+    return re.sub(r"[\s\-./]", "", (text or "").upper())
+
+
+def strong_keys(mention):
+    """{"kind:value"} of a mention's strong identifiers."""
+    keys = {f"phone:{phone}" for phone in _values(mention, "phone") if phone.startswith("+")}
+    if mention.schema == "Person":
+        keys |= {f"doc:{_document(number)}" for number in _values(mention, "idNumber") if len(_document(number)) >= 4}
+    elif mention.schema == "Vehicle":
+        keys |= {f"plate:{plate(number)}" for number in _values(mention, "registrationNumber") if len(plate(number)) >= 4}
+    elif mention.schema == "Company":
+        keys |= {f"reg:{_document(number)}" for number in _values(mention, "registrationNumber")
+                 if len(_document(number)) >= 4}
+    elif mention.schema == "UserAccount":
+        service = "".join(_values(mention, "service")[:1]).strip().lower()
+        keys |= {f"account:{service}:{name.strip().lower()}" for name in _values(mention, "username")}
+    return keys
+
+
+def names_of(mention):
+    if mention.schema in ("Person", "Company"):
+        return _values(mention, "name") + _values(mention, "alias")
+    return []
+
+
+def keys_of(mention):
+    keys = strong_keys(mention)
+    for name in names_of(mention):
+        keys |= {f"n:{key}"[:200] for key in names.block_keys(name)}
+    return keys
+
+
+@dataclass
+class Comparison:
+    score: float
+    features: dict = field(default_factory=dict)
+    merge: bool = False
+    candidate: bool = False
+
+
+def _conflicts(a, b):
+    """What says two mentions are two people, whatever else matches."""
+    found = []
+    docs_a, docs_b = {_document(v) for v in _values(a, "idNumber")}, {_document(v) for v in _values(b, "idNumber")}
+    if docs_a and docs_b and not docs_a & docs_b:
+        found.append("another_document")
+    for prop in ("nationality", "jurisdiction", "country"):
+        left, right = set(_values(a, prop)), set(_values(b, prop))
+        if left and right and not left & right:
+            found.append(f"another_{prop}")
+    return found
+
+
+def compare(a, b, shared_phones=frozenset()):
+    """How alike two mentions of one schema are, and what should happen. A phone in
+    `shared_phones` is known to be used by several people: it proposes, never merges."""
+    keys = sorted(strong_keys(a) & strong_keys(b))
+    shared = sorted({key.split(":", 1)[0] for key in keys})
+    features = {"identifiers": shared, "keys": keys}
+    if set(keys) & shared_phones:
+        features["shared_phone"] = True
+        shared = [kind for kind in shared if kind != "phone" or set(keys) - shared_phones]
+    pairs = [(x, y) for x in names_of(a) for y in names_of(b)]
+    similarity = max((names.similarity(x, y) for x, y in pairs), default=0.0)
+    compatible = any(names.compatible(x, y) for x, y in pairs)
+    features.update(name_similarity=round(similarity, 3), name_compatible=compatible)
+    conflicts = _conflicts(a, b)
+    if conflicts:
+        features["conflicts"] = conflicts
+    named = a.schema in ("Person", "Company")
+    score = round(min(1.0, (0.6 if shared else 0.0) + 0.4 * similarity - 0.3 * len(conflicts)), 3)
+    identity_enough = bool(shared) and (compatible if named else True)
+    merge = identity_enough and not conflicts
+    candidate = not merge and (bool(keys) or (named and similarity >= CANDIDATE_SIMILARITY))
+    return Comparison(score, features, merge, candidate)
+
+
+def _apart(a, b):
+    """Whether two mentions are surely two people: another document number, or names written
+    alike (both in Han, both in Lao, both with their tone marks) that differ. A pinyin name and
+    a Sino-Vietnamese one cannot be told apart, so they are not."""
+    if _conflicts(a, b):
+        return True
+    pairs = [(x, y) for x in names_of(a) for y in names_of(b) if names.comparable(x, y)]
+    return bool(pairs) and not any(names.compatible(x, y) for x, y in pairs)
+
+
+def shared_phones(mention, peers):
+    """The phone keys of `mention` that people who are surely not one use (names that cannot
+    be one person's, or two document numbers): a family's phone, one passed on at a post."""
+    found = set()
+    for key in strong_keys(mention):
+        if not key.startswith("phone:"):
+            continue
+        holders = [mention] + [peer for peer in peers if key in strong_keys(peer)]
+        if any(_apart(x, y) for i, x in enumerate(holders) for y in holders[i + 1:]):
+            found.add(key)
+    return found
+
+
+def _unmerge_resting_on(keys, mention_keys):
+    """Automatic merges that rested on nothing but a phone now known to be shared are undone
+    (their entity split again) and left to an analyst as candidates."""
+    for judgement in db.session.scalars(select(Judgement).where(
+            Judgement.automatic.is_(True), Judgement.verdict == "same", Judgement.undone_at.is_(None),
+            or_(Judgement.left_key.in_(mention_keys), Judgement.right_key.in_(mention_keys)))).all():
+        resting = set(judgement.features.get("keys", []))
+        if resting and resting <= keys:
+            judgement.undone_at = utcnow()
+            db.session.flush()
+            split(by_key(judgement.left_key).entity_id)
+            _propose(judgement.left_key, judgement.right_key, judgement.score,
+                     {**judgement.features, "shared_phone": True})
+
+
+def pair(a_key, b_key):
+    return (a_key, b_key) if a_key < b_key else (b_key, a_key)
+
+
+def by_key(key):
+    return db.session.scalar(select(Mention).where(Mention.key == key))
+
+
+def _members(entity_id):
+    return db.session.scalars(select(Mention.key).where(Mention.entity_id == entity_id)).all()
+
+
+def active_judgement(left_key, right_key):
+    return db.session.scalar(select(Judgement).where(Judgement.left_key == left_key, Judgement.right_key == right_key,
+                                                     Judgement.undone_at.is_(None)).limit(1))
+
+
+def kept_apart(entity_a, entity_b):
+    """Whether an analyst said some mention of one is not the same as some mention of the other."""
+    left, right = _members(entity_a), _members(entity_b)
+    return db.session.scalar(select(Judgement.id).where(
+        Judgement.verdict == "not_same", Judgement.undone_at.is_(None),
+        or_(and_(Judgement.left_key.in_(left), Judgement.right_key.in_(right)),
+            and_(Judgement.left_key.in_(right), Judgement.right_key.in_(left)))).limit(1)) is not None
+
+
+def _propose(left_key, right_key, score, features):
+    if db.session.scalar(select(Candidate.id).where(Candidate.left_key == left_key,
+                                                    Candidate.right_key == right_key)) is None:
+        db.session.add(Candidate(left_key=left_key, right_key=right_key, score=score, features=features))
+        return 1
+    return 0
+
+
+def refresh(entity):
+    """An entity's caption and properties from all its mentions."""
+    mentions = db.session.scalars(select(Mention).where(Mention.entity_id == entity.id).order_by(Mention.id)).all()
+    merged = {}
+    for mention in mentions:
+        for prop, values in (mention.properties or {}).items():
+            merged.setdefault(prop, [])
+            merged[prop].extend(value for value in values if value and value not in merged[prop])
+    entity.properties = merged
+    entity.caption = mentions[0].caption if mentions else entity.caption
+
+
+def merge_entities(keep_id, other_id):
+    """Every mention of `other_id` joins `keep_id`; the other row points at it."""
+    if keep_id == other_id:
+        return keep_id
+    keep_id, other_id = min(keep_id, other_id), max(keep_id, other_id)
+    db.session.execute(update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id))
+    db.session.execute(update(Entity).where(Entity.merged_into_id == other_id).values(merged_into_id=keep_id))
+    other, keep = db.session.get(Entity, other_id), db.session.get(Entity, keep_id)
+    other.merged_into_id = keep_id
+    refresh(keep)
+    return keep_id
+
+
+def split(entity_id):
+    """Recompute an entity from its active "same" edges: each connected part keeps or gets an
+    entity of its own (the part holding the entity's first mention keeps its id)."""
+    mentions = db.session.execute(select(Mention.id, Mention.key).where(Mention.entity_id == entity_id)
+                                  .order_by(Mention.id)).all()
+    members = [key for _, key in mentions]
+    parent = {member: member for member in members}
+
+    def root(node):
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for left, right in db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
+            Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(members),
+            Judgement.right_key.in_(members))):
+        parent[root(left)] = root(right)
+    parts = {}
+    for member in members:
+        parts.setdefault(root(member), []).append(member)
+    entity = db.session.get(Entity, entity_id)
+    made = []
+    order = {key: position for position, key in enumerate(members)}
+    for part in sorted(parts.values(), key=lambda keys: min(order[k] for k in keys)):
+        if members[0] in part:
+            continue
+        first = by_key(min(part, key=order.get))
+        new = Entity(schema=first.schema, caption=first.caption, properties={}, agency_id=first.agency_id,
+                     country=first.country)
+        db.session.add(new)
+        db.session.flush()
+        db.session.execute(update(Mention).where(Mention.key.in_(part)).values(entity_id=new.id))
+        refresh(new)
+        made.append(new.id)
+    refresh(entity)
+    return made
+
+
+def _peers(mention, keys):
+    peers = set()
+    for key in keys:
+        peers.update(db.session.scalars(select(MentionKey.mention).where(
+            MentionKey.key == key, MentionKey.mention != mention.key)
+            .order_by(MentionKey.mention.desc()).limit(KEY_LIMIT)))
+    return peers
+
+
+def resolve_one(mention):
+    """File one mention under its keys and act on each mention it meets. Returns
+    (merges, candidates) made."""
+    keys = keys_of(mention)
+    # After a rebuild of the store the mention's keys are already filed (same mention key).
+    held = set(db.session.scalars(select(MentionKey.key).where(MentionKey.mention == mention.key)))
+    db.session.add_all(MentionKey(key=key, mention=mention.key) for key in keys - held)
+    merges = candidates = 0
+    peers = db.session.scalars(select(Mention).where(Mention.key.in_(_peers(mention, keys)),
+                                                     Mention.schema == mention.schema)).all() if keys else []
+    shared = shared_phones(mention, peers)
+    if shared:
+        _unmerge_resting_on(shared, [peer.key for peer in peers if strong_keys(peer) & shared])
+    for peer in sorted(peers, key=lambda m: m.id):
+        if peer.entity_id == mention.entity_id:
+            continue
+        left, right = pair(mention.key, peer.key)
+        judged = active_judgement(left, right)
+        if judged is not None:
+            if judged.verdict == "same":  # judged before (a rebuilt store): it stands
+                mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
+            continue
+        result = compare(mention, peer, shared)
+        if not (result.merge or result.candidate):
+            continue
+        if kept_apart(mention.entity_id, peer.entity_id):
+            continue
+        if result.merge:
+            db.session.add(Judgement(left_key=left, right_key=right, verdict="same", automatic=True,
+                                     score=result.score, features=result.features))
+            mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
+            merges += 1
+        else:
+            candidates += _propose(left, right, result.score, result.features)
+    mention.resolved_at = utcnow()
+    return merges, candidates
+
+
+def resolve_pending(limit=None):
+    """Resolve every mention not yet resolved, oldest first, a batch per transaction.
+    Returns {"mentions", "merges", "candidates"}."""
+    done = {"mentions": 0, "merges": 0, "candidates": 0}
+    while limit is None or done["mentions"] < limit:
+        batch = db.session.scalars(select(Mention).where(Mention.resolved_at.is_(None))
+                                   .order_by(Mention.id).limit(BATCH)).all()
+        if not batch:
+            break
+        for mention in batch:
+            merges, candidates = resolve_one(mention)
+            db.session.flush()
+            done["mentions"] += 1
+            done["merges"] += merges
+            done["candidates"] += candidates
+        db.session.commit()
+    return done

@@ -1,0 +1,103 @@
+"""Analysts' judgements (issue 18): same / not the same / unsure between two mentions, with a
+note; kept, attributed, audited and reversible. Undoing a "same" splits the entity again. A
+pair an analyst judged is never proposed again; two entities one of whose pairs is "not the
+same" are never merged by resolution."""
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..access import service as access
+from ..audit import service as audit
+from ..dbtypes import utcnow
+from ..extensions import db
+from ..store.models import Mention, Record
+from ..tasks import huey, in_app
+from . import resolve
+from .models import VERDICTS, Candidate, Judgement
+
+
+class JudgementRefused(ValueError):
+    pass
+
+
+def visible_mentions(user):
+    """The mentions whose record `user` may read (the one access rule, access.visible_records)."""
+    records = access.visible_records(user).with_only_columns(Record.id)
+    return select(Mention).where(Mention.record_id.in_(records))
+
+
+def judge(left_id, right_id, verdict, user, note=None):
+    if verdict not in VERDICTS:
+        raise JudgementRefused(_("A judgement is same, not the same or unsure."))
+    visible = visible_mentions(user)
+    found = {m.id: m for m in db.session.scalars(visible.where(Mention.id.in_((left_id, right_id))))}
+    if len(found) != 2:
+        raise LookupError(_("No such pair of mentions."))
+    left, right = sorted(found.values(), key=lambda mention: mention.key)
+    if verdict == "same" and resolve.kept_apart(left.entity_id, right.entity_id):
+        raise JudgementRefused(_("Someone judged these two not the same: undo that judgement first."))
+    if verdict == "not_same" and left.entity_id == right.entity_id:
+        raise JudgementRefused(_("These two are one entity now: undo the merge that joined them first."))
+    for earlier in db.session.scalars(select(Judgement).where(
+            Judgement.left_key == left.key, Judgement.right_key == right.key, Judgement.undone_at.is_(None))):
+        earlier.undone_at, earlier.undone_by = utcnow(), user.id
+    judgement = Judgement(left_key=left.key, right_key=right.key, verdict=verdict, automatic=False, user_id=user.id,
+                          note=(note or "").strip() or None, features={})
+    db.session.add(judgement)
+    if verdict == "same":
+        resolve.merge_entities(left.entity_id, right.entity_id)
+    db.session.flush()
+    audit.record("intel.judged", actor=user.username, actor_kind="user", target=f"mentions:{left.key},{right.key}",
+                 detail={"verdict": verdict, "judgement": judgement.id}, commit=False)
+    db.session.commit()
+    return judgement
+
+
+def undo(judgement_id, user):
+    """Undo a judgement; undoing a "same" splits the entity it made."""
+    judgement = db.session.get(Judgement, judgement_id)
+    visible = visible_mentions(user)
+    if judgement is None or judgement.undone_at is not None or len(db.session.scalars(
+            visible.where(Mention.key.in_((judgement.left_key, judgement.right_key)))).all()) != 2:
+        raise LookupError(_("No such judgement in force."))
+    judgement.undone_at, judgement.undone_by = utcnow(), user.id
+    db.session.flush()
+    made = []
+    if judgement.verdict == "same":
+        made = resolve.split(resolve.by_key(judgement.left_key).entity_id)
+    audit.record("intel.judgement_undone", actor=user.username, actor_kind="user",
+                 target=f"mentions:{judgement.left_key},{judgement.right_key}",
+                 detail={"verdict": judgement.verdict, "judgement": judgement.id, "split_into": made}, commit=False)
+    db.session.commit()
+    return made
+
+
+def open_candidates(user, limit=100):
+    """Candidates whose two mentions `user` may both see, in different entities, not judged
+    and not kept apart: best first."""
+    visible_keys = visible_mentions(user).with_only_columns(Mention.key)
+    rows = db.session.scalars(select(Candidate).where(Candidate.left_key.in_(visible_keys),
+                                                      Candidate.right_key.in_(visible_keys))
+                              .order_by(Candidate.score.desc(), Candidate.id).limit(limit * 4)).all()
+    out = []
+    for candidate in rows:
+        left, right = resolve.by_key(candidate.left_key), resolve.by_key(candidate.right_key)
+        if left.entity_id == right.entity_id or resolve.kept_apart(left.entity_id, right.entity_id):
+            continue
+        if resolve.active_judgement(candidate.left_key, candidate.right_key) is not None:
+            continue
+        out.append((candidate, left, right))
+        if len(out) >= limit:
+            break
+    return out
+
+
+@huey.task(retries=3, retry_delay=10)
+@in_app
+def resolve_task():
+    """Behind intake: resolve whatever was filed and not yet resolved."""
+    return resolve.resolve_pending()
+
+
+def after_filing():
+    """Called once filed records are committed: resolution follows on the task queue."""
+    resolve_task()
