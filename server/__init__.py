@@ -44,6 +44,7 @@ def create_app(test_config=None):
 
     from .intel import models as _intel_models  # noqa: F401  (the entity layer's tables)
     from .directory.routes import blp as directory_blp
+    from .intel.routes import blp as intel_blp
     from .health import blp as health_blp
     from .store.routes import blp as records_blp
     from .sync.routes import blp as sync_blp
@@ -52,6 +53,7 @@ def create_app(test_config=None):
     api.register_blueprint(sync_blp)
     api.register_blueprint(records_blp)
     api.register_blueprint(directory_blp)
+    api.register_blueprint(intel_blp)
     app.register_blueprint(health_blp)
     app.register_blueprint(web_blp)
 

@@ -23,6 +23,8 @@ GUARDS = {
     "sync.push": "a device signature", "sync.pull": "a device signature", "sync.log_head": "a device signature",
     "records.list_records": "a read-API token", "records.get_record": "a read-API token",
     "directory.list_reports": "a read-API token of a directory maintainer",
+    "intel.entity": "a read-API token", "intel.neighbourhood": "a read-API token", "intel.path": "a read-API token",
+    "intel.centrality": "a read-API token", "intel.hotspots": "a read-API token", "intel.candidates": "a read-API token",
     "console.index": "console", "console.fleet": "console", "console.enroll": "console",
     "console.withdraw": "console", "console.revoke": "console", "console.confirm_pin_reset": "console",
     "console.records": "console", "console.record": "console", "console.logout": "console",
@@ -31,6 +33,8 @@ GUARDS = {
     "console.people": "console", "console.new_person": "console", "console.person": "console",
     "console.alerts": "console", "console.evidence_sheet": "console", "console.review": "console",
     "console.keep": "console", "console.carried_uploads": "console", "console.carried_upload": "console",
+    "console.intel_candidates": "console", "console.intel_judge": "console", "console.intel_entity": "console",
+    "console.intel_undo": "console",
     "console.directory": "console", "console.directory_contact": "console", "console.directory_contact_new": "console",
     "console.directory_agencies": "console", "console.directory_agency": "console",
     "console.directory_agency_new": "console", "console.directory_links": "console", "console.directory_link": "console",
@@ -81,16 +85,17 @@ def world(app):
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
 REVIEWS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
-PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried"}, "analyst": {"records"},
-         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "audit", "audit.csv", "people",
-                   "people/new", "people/supervisor1"}}
+PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates"},
+         "analyst": {"records", "intel/candidates"},
+         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates", "audit",
+                   "audit.csv", "people", "people/new", "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "audit", "audit.csv", "people",
-                 "people/new", "people/supervisor1"):
+    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates", "audit",
+                 "audit.csv", "people", "people/new", "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]
@@ -108,6 +113,9 @@ def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
         assert listed == readable, scope
         answer = app.test_client().get(f"/api/v1/records/{rid}", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == (200 if readable else 404), scope
+        entity = app.test_client().get(f"/api/v1/intel/entity?mention={rid}/0",
+                                       headers={"Authorization": f"Bearer {token}"})
+        assert entity.status_code == (200 if readable else 404), scope
     reports = app.test_client().get("/api/v1/directory/reports", headers={"Authorization": f"Bearer {token}"})
     assert reports.status_code == (403 if role == "analyst" else 200)
 
@@ -121,7 +129,8 @@ def test_without_a_session_every_console_page_leads_to_sign_in_and_the_api_refus
                 .replace("<username>", "supervisor1"))
         answer = anonymous.get(path)
         assert answer.status_code == 302 and "/console/login" in answer.location, path
-    for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports"):
+    for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports",
+                 "/api/v1/intel/hotspots", "/api/v1/intel/candidates"):
         assert app.test_client().get(path).status_code == 401, path
 
 

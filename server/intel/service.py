@@ -81,7 +81,12 @@ def open_candidates(user, limit=100):
     out = []
     for candidate in rows:
         left, right = resolve.by_key(candidate.left_key), resolve.by_key(candidate.right_key)
-        if left.entity_id == right.entity_id or resolve.kept_apart(left.entity_id, right.entity_id):
+        if left.entity_id == right.entity_id:
+            # One entity, perhaps only through mentions this reader may not see: then, for
+            # them, still two, and the question stands.
+            if right.key in {m.key for m in seen_entity(user, left.key)["mentions"]}:
+                continue
+        elif resolve.kept_apart(left.entity_id, right.entity_id):
             continue
         if resolve.active_judgement(candidate.left_key, candidate.right_key) is not None:
             continue
@@ -101,3 +106,29 @@ def resolve_task():
 def after_filing():
     """Called once filed records are committed: resolution follows on the task queue."""
     resolve_task()
+
+
+def seen_entity(user, mention_key):
+    """The entity of a mention as `user` may see it: the mentions they may see that active
+    "same" judgements join to it through mentions they may see, and those judgements. A
+    mention they may not see never bridges two they may: what they are shown could not have
+    been told them by anything hidden. None if they may not see the mention."""
+    visible = visible_mentions(user)
+    start = db.session.scalar(visible.where(Mention.key == mention_key))
+    if start is None:
+        return None
+    members = {m.key: m for m in db.session.scalars(visible.where(Mention.entity_id == start.entity_id))}
+    edges = db.session.scalars(select(Judgement).where(
+        Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(members),
+        Judgement.right_key.in_(members))).all()
+    joined, frontier = {start.key}, [start.key]
+    while frontier:
+        key = frontier.pop()
+        for edge in edges:
+            other = edge.right_key if edge.left_key == key else edge.left_key if edge.right_key == key else None
+            if other is not None and other not in joined:
+                joined.add(other)
+                frontier.append(other)
+    mentions = sorted((members[key] for key in joined), key=lambda m: m.id)
+    return {"mentions": mentions,
+            "judgements": [edge for edge in edges if edge.left_key in joined and edge.right_key in joined]}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from sqlalchemy import select
 
 from server.devices import service as devices
 from server.extensions import db
@@ -118,6 +119,16 @@ def tour(page, station, username):
     page.locator("form.upload button[type=submit]").click()
     page.locator("[data-code=carried_file_invalid]").wait_for()
     yield "a carried-in file refused"
+    page.goto(station.public_url + "/console/intel/candidates")
+    page.locator("main p").first.wait_for()
+    yield "possible matches"
+    with station.app.app_context():
+        from server.store.models import Mention
+
+        key = db.session.scalar(select(Mention.key).where(Mention.schema == "Person").order_by(Mention.id))
+    page.goto(f"{station.public_url}/console/intel/mentions/{key}")
+    page.locator("ul.judgements li").first.wait_for()  # joined to the carried-in record's suspect
+    yield "an entity"
     page.goto(station.public_url + "/console/records")
     page.locator("tr[data-rid] a").first.click()
     page.locator("table.fields").wait_for()
@@ -196,7 +207,7 @@ DIRECTORY_PAGES = ["directory import", "directory import problems", "directory i
                    "add a link"]
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
          "review queue", "alerts", "audit log", "people", "add a person", "a person", *DIRECTORY_PAGES, "carried in",
-         "a carried-in file", "a carried-in file refused", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
+         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):

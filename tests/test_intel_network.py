@@ -1,0 +1,106 @@
+"""The network behind the records (issue 18) on a known graph: neighbourhoods, the shortest
+path, centrality and hotspots, over what the reader may see only.
+
+    R1 (VN): A, B        R2 (VN): B, C        R3 (VN): D, with A's phone
+    R4 (CN): C, E        R5 (VN): E, F
+A Vietnamese analyst sees R1, R2, R3, R5; only R4 joins C to E."""
+import pytest
+from sqlalchemy import select
+
+from server.access import service as access
+from server.extensions import db
+from server.intel import network
+from server.store.models import Mention
+from tests.test_console import Person
+from tests.test_intel_resolution import _file
+
+PEOPLE = {"A": ("Lê Văn An", "+84699000101"), "B": ("Phạm Thị Bình", None), "C": ("Đỗ Văn Cường", None),
+          "D": ("Hoàng Văn Dũng", "+84699000101"), "E": ("Vũ Thị Én", None), "F": ("Bùi Văn Phúc", None)}
+# B, C and E are in two records each, known by their identity card, so each is one entity.
+CARDS = {"B": "DEMO-B-001", "C": "DEMO-C-002", "E": "DEMO-E-003"}
+
+
+def _person(letter):
+    name, phone = PEOPLE[letter]
+    card = {"id_type": "national_id", "id_number": CARDS[letter]} if letter in CARDS else {}
+    return {"name": name, **({"phone": phone} if phone else {}), **card}
+
+
+@pytest.fixture
+def known(app):
+    for agency, letters in (("VN-HQ-QN", "AB"), ("VN-HQ-QN", "BC"), ("VN-HQ-QN", "D"), ("CN-HG-DX", "CE"),
+                            ("VN-HQ-QN", "EF")):
+        _file(app, agency, *(_person(letter) for letter in letters))
+    Person(app, "anh", role="analyst", agency="VN-C05")
+    Person(app, "root", role="admin", agency="VN-HQ-QN")
+    with app.app_context():
+        keys = {}
+        for mention in db.session.scalars(select(Mention).order_by(Mention.id)):
+            letter = next(k for k, (name, _) in PEOPLE.items() if name == mention.caption)
+            keys.setdefault(letter, mention.key)
+        yield keys
+
+
+def _captions(found):
+    return sorted(node["caption"] for node in found["nodes"] if node["kind"] == "entity")
+
+
+def test_neighbourhoods_follow_shared_records_and_phones(app, known):
+    user = access.user_by_name("anh")
+    one = network.neighbourhood(user, known["A"], hops=1)
+    assert _captions(one) == sorted(PEOPLE[x][0] for x in "ABD")  # B by R1, D by the phone
+    roles = {(link["role"], bool(link["records"])) for link in one["links"]}
+    assert ("suspect", True) in roles and ("phone", False) in roles
+    two = network.neighbourhood(user, known["A"], hops=2)
+    assert _captions(two) == sorted(PEOPLE[x][0] for x in "ABCD")  # C through B; E only through hidden R4
+
+
+def test_the_shortest_path_and_what_a_hidden_record_hides(app, known):
+    analyst, admin = access.user_by_name("anh"), access.user_by_name("root")
+    path = network.shortest_path(analyst, known["A"], known["C"])
+    assert len(path) == 5 and path[1].startswith("r:") and path[3].startswith("r:")  # A, R1, B, R2, C
+    assert network.shortest_path(analyst, known["A"], known["D"])[1] == "phone:+84699000101"
+    assert network.shortest_path(analyst, known["C"], known["F"]) is None  # only R4 joins them
+    assert len(network.shortest_path(admin, known["C"], known["F"])) == 5
+    assert network.neighbourhood(analyst, known["E"], hops=1) is None  # E first named in R4: not hers
+    hidden_e = network.neighbourhood(admin, known["C"], hops=1)
+    assert PEOPLE["E"][0] in _captions(hidden_e)
+    assert PEOPLE["E"][0] not in _captions(network.neighbourhood(analyst, known["C"], hops=1))
+
+
+def test_centrality_ranks_the_go_between_first(app, known):
+    ranked = network.centrality(access.user_by_name("anh"), known["B"], hops=2)
+    assert ranked[0]["caption"] == PEOPLE["B"][0] or ranked[0]["caption"] == PEOPLE["A"][0]
+    by_caption = {row["caption"]: row for row in ranked}
+    assert by_caption[PEOPLE["B"][0]]["betweenness"] > by_caption[PEOPLE["C"][0]]["betweenness"]
+    assert by_caption[PEOPLE["A"][0]]["betweenness"] > by_caption[PEOPLE["D"][0]]["betweenness"]
+
+
+def test_hotspots_count_only_what_the_reader_may_see(app, known):
+    analyst, admin = access.user_by_name("anh"), access.user_by_name("root")
+    assert sum(spot["seizures"] for spot in network.hotspots(analyst)) == 4
+    assert sum(spot["seizures"] for spot in network.hotspots(admin)) == 5
+    top = network.hotspots(analyst)[0]
+    assert top["species"] == ["Elephas maximus", "Manis javanica"] and top["kg"] > 0
+
+
+def test_the_read_api_answers_the_same_queries_and_audits_them(app, known):
+    analyst_token = access.issue_token(access.user_by_name("anh"))[0]
+    admin_token = access.issue_token(access.user_by_name("root"))[0]
+    db.session.commit()
+    client = app.test_client()
+
+    def get(path, token):
+        return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+    found = get(f"/api/v1/intel/network?mention={known['A']}&hops=1", analyst_token)
+    assert found.status_code == 200 and len([n for n in found.json["nodes"] if n["kind"] == "entity"]) == 3
+    assert get(f"/api/v1/intel/path?from={known['C']}&to={known['F']}", analyst_token).json == {"path": None}
+    assert len(get(f"/api/v1/intel/path?from={known['C']}&to={known['F']}", admin_token).json["path"]) == 5
+    assert get(f"/api/v1/intel/entity?mention={known['E']}", analyst_token).status_code == 404
+    assert get("/api/v1/intel/network?mention=not-a-key", analyst_token).status_code == 422
+    assert get("/api/v1/intel/hotspots", analyst_token).json["hotspots"][0]["seizures"] == 4
+    from server.audit.models import AuditEntry
+
+    actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("intel.%"))))
+    assert {"intel.network", "intel.path", "intel.entity", "intel.hotspots"} <= actions
