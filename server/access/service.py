@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import crypto, ratelimit
@@ -118,12 +118,22 @@ def authenticate_token(authorization):
     return row.user
 
 
+# Handling codes (codes/handling_code, issue 18) narrow who receives a record; they never widen
+# it (only a share grant does). A record without one is handled as "national".
+AGENCY_ONLY = ("agency", "originator")
+
+
 def visible_records(actor):
+    """The one access rule: a supervisor reads their agency's records, an analyst their
+    country's, an admin all, each narrowed by the record's handling code: "agency" keeps it to
+    the originating agency, "originator" to its supervisors (and admins)."""
     query = select(Record)
     if actor.role == "admin":
         return query
     if actor.role == "analyst":
-        return query.where(Record.country == actor.agency.country)
+        return query.where(Record.country == actor.agency.country, or_(
+            Record.handling.is_(None), Record.handling.not_in(AGENCY_ONLY),
+            and_(Record.handling == "agency", Record.agency_id == actor.agency_id)))
     return query.where(Record.agency_id == actor.agency_id)
 
 

@@ -239,8 +239,54 @@ DIRECTORY_FEEDBACK_V1 = Form("directory_feedback", 1, _l("Directory contact repo
     text("reporting_officer", _l("Reporting officer"), required=True),
 ), min_app_version="0.4.0", started_from="directory")
 
+# What an officer or analyst learned, outside a seizure or a market visit (issue 18): from an
+# informant, an open source, an official register, a public report or their own eyes; graded
+# (the Admiralty scale) and with a handling code saying who may receive it, which the one
+# access service enforces.
+INFORMATION_REPORT_V1 = Form("information_report", 1, _l("Information report"), (
+    Field("date", "date", _l("Date the information refers to"), required=True),
+    Field("agency", "agency", _l("Reporting agency"), required=True),
+    text("reporting_officer", _l("Reporting officer"), required=True),
+    text("narrative", _l("What was learned"), required=True, max_length=20000),
+    Field("place", "object", _l("Where"), fields=(
+        text("name", _l("Place name"), max_length=500),
+        Field("crossing", "crossing", _l("Border crossing")),
+        Field("province", "place", _l("Province")),
+        code("country", _l("Country"), "countries"),
+        GPS,
+    )),
+    code("source_type", _l("Source of the information"), "information_source", required=True),
+    Field("source_grade", "object", _l("Source grading"), required=True, fields=(
+        code("reliability", _l("Reliability of the source"), "source_reliability", required=True),
+        code("credibility", _l("Credibility of the information"), "information_credibility",
+             required=True),
+    )),
+    code("handling", _l("Who may receive it"), "handling_code", required=True),
+    Field("people", "group", _l("People"), max_items=100, fields=PERSON),
+    Field("companies", "group", _l("Companies"), max_items=50, fields=(
+        text("name", _l("Company name"), required=True),
+        code("country", _l("Country"), "countries"),
+        text("registration_number", _l("Registration number"), max_length=60),
+        Field("phone", "phone", _l("Phone number")),
+    )),
+    Field("vehicles", "group", _l("Vehicles"), max_items=50, fields=(
+        code("kind", _l("Kind of vehicle"), "vehicle_kind"),
+        text("registration", _l("Number plate"), required=True, max_length=40),
+        code("country", _l("Country of registration"), "countries"),
+    )),
+    Field("accounts", "group", _l("Online accounts"), max_items=50, fields=(
+        text("platform", _l("Online platform"), required=True, max_length=200),
+        text("account", _l("Online account or shop name"), required=True),
+    )),
+    Field("species", "group", _l("Species and goods concerned"), max_items=50, fields=(
+        Field("species", "species", _l("Species"), required=True, max_length=200),
+        text("goods", _l("Goods"), max_length=500),
+    )),
+), min_app_version="0.5.0")
+
 FORMS = {(form.id, form.version): form
-         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2, DIRECTORY_FEEDBACK_V1)}
+         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2, DIRECTORY_FEEDBACK_V1,
+                      INFORMATION_REPORT_V1)}
 
 
 def latest(form_id):

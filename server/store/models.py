@@ -46,6 +46,8 @@ class Record(db.Model):
     supersedes: Mapped[str | None] = mapped_column(String(36), index=True)
     pin_resets: Mapped[int | None] = mapped_column(Integer)  # the phone's PIN-reset count when it sealed
     content: Mapped[dict] = mapped_column(JSON)
+    # Who may receive it (codes/handling_code), from forms that ask; None: the usual need-to-know.
+    handling: Mapped[str | None] = mapped_column(String(20))
     agency: Mapped["Agency"] = relationship()
     seizure: Mapped["Seizure | None"] = relationship(back_populates="record", uselist=False)
     market_observation: Mapped["MarketObservation | None"] = relationship(back_populates="record",
@@ -134,6 +136,24 @@ class MarketItem(db.Model):
     price_basis: Mapped[str | None] = mapped_column(String(10))
     claimed_origin: Mapped[str | None] = mapped_column(String(2))
     state: Mapped[str | None] = mapped_column(String(10))
+
+
+class InformationReport(PlaceColumns, db.Model):
+    """What an officer or analyst learned outside a seizure or a market visit, graded."""
+
+    __tablename__ = "information_reports"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    reported_on: Mapped[object] = mapped_column(Date, index=True)
+    reporting_agency: Mapped[str] = mapped_column(String(40))
+    narrative: Mapped[str] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(Text)
+    crossing: Mapped[str | None] = mapped_column(String(80), index=True)
+    source_type: Mapped[str] = mapped_column(String(30))
+    source_reliability: Mapped[str] = mapped_column(String(1))
+    source_credibility: Mapped[str] = mapped_column(String(1))
+    handling: Mapped[str] = mapped_column(String(20))
+    species: Mapped[list] = mapped_column(JSON, default=list)  # [{"species", "goods"}]
+    record: Mapped[Record] = relationship()
 
 
 class Entity(db.Model):

@@ -17,6 +17,7 @@ from ..reference.zones import regional_zone
 from . import limits
 from .models import (
     Entity,
+    InformationReport,
     MarketItem,
     MarketObservation,
     Mention,
@@ -146,6 +147,36 @@ def _file_market_observation(filing, data):
         }, "vendor_account")
 
 
+def _file_information_report(filing, data):
+    place, grade = data.get("place") or {}, data["source_grade"]
+    filing.record["handling"] = data["handling"]
+    filing.detail_model = InformationReport
+    filing.detail = {
+        "reported_on": data["date"], "reporting_agency": data["agency"], "narrative": data["narrative"],
+        "place": place.get("name"), "crossing": place.get("crossing"), **_place_columns(place),
+        "source_type": data["source_type"], "source_reliability": grade["reliability"],
+        "source_credibility": grade["credibility"], "handling": data["handling"],
+        "species": [{"species": item["species"], "goods": item.get("goods")} for item in data.get("species", [])]}
+    for person in data.get("people", []):
+        _file_person(filing, person, "subject")
+    for company in data.get("companies", []):
+        region = company.get("country") or filing.record["country"]
+        filing.entity("Company", company["name"], {
+            "name": [company["name"]], "jurisdiction": [(company.get("country") or "").lower()],
+            "registrationNumber": [company.get("registration_number")],
+            "phone": [e164(company["phone"], region) if company.get("phone") else None],
+        }, "subject_company")
+    for vehicle in data.get("vehicles", []):
+        filing.entity("Vehicle", vehicle["registration"], {
+            "registrationNumber": [vehicle["registration"]], "country": [(vehicle.get("country") or "").lower()],
+            "type": [vehicle.get("kind")],
+        }, "subject_vehicle")
+    for account in data.get("accounts", []):
+        filing.entity("UserAccount", account["account"], {
+            "username": [account["account"]], "service": [account["platform"]],
+        }, "subject_account")
+
+
 def _file_directory_feedback(filing, data):
     from ..directory.models import Report
 
@@ -155,7 +186,7 @@ def _file_directory_feedback(filing, data):
 
 
 FILERS = {"seizure": _file_seizure, "market_observation": _file_market_observation,
-          "directory_feedback": _file_directory_feedback}
+          "directory_feedback": _file_directory_feedback, "information_report": _file_information_report}
 
 
 def plan_record(*, entry, device, header, document, data, supersedes=None, pin_resets=None):
