@@ -125,16 +125,22 @@ AGENCY_ONLY = ("agency", "originator")
 
 def visible_records(actor):
     """The one access rule: a supervisor reads their agency's records, an analyst their
-    country's, an admin all, each narrowed by the record's handling code: "agency" keeps it to
-    the originating agency, "originator" to its supervisors (and admins)."""
+    country's, an admin all, each narrowed by the record's handling code ("agency" keeps it to
+    the originating agency, "originator" to its supervisors and admins), and widened by the
+    share grants they receive."""
+    from . import grants
+
     query = select(Record)
     if actor.role == "admin":
         return query
     if actor.role == "analyst":
-        return query.where(Record.country == actor.agency.country, or_(
+        own = and_(Record.country == actor.agency.country, or_(
             Record.handling.is_(None), Record.handling.not_in(AGENCY_ONLY),
             and_(Record.handling == "agency", Record.agency_id == actor.agency_id)))
-    return query.where(Record.agency_id == actor.agency_id)
+    else:
+        own = Record.agency_id == actor.agency_id
+    # Widened only by a share grant in force, record by record (grants.py).
+    return query.where(or_(own, Record.rid.in_(grants.granted_rids(actor))))
 
 
 def get_visible_record(actor, rid):

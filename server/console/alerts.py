@@ -97,3 +97,27 @@ def mail_due(moment):
                      detail={"alerts": len(now_keys)})
         sent += 1
     return sent
+
+
+def mail_grant(row):
+    """Tell the recipients of a new share grant who have an address, when SMTP is set up:
+    the seed project's one success began with one message passed from one customs to another."""
+    from ..access import grants
+
+    if not current_app.config["SMTP_URL"]:
+        return 0
+    sent = 0
+    for user in grants.recipients(row):
+        if not user.email:
+            continue
+        with force_locale(user.language or "en"):
+            message = EmailMessage()
+            message["Subject"] = _("Wildledger: records shared with you")
+            message["From"] = current_app.config["MAIL_FROM"]
+            message["To"] = user.email
+            message.set_content(render_template("console/share_mail.txt", user=user, grant=row,
+                                                count=len(grants.rids_of(row)),
+                                                inbox_url=current_app.config["PUBLIC_URL"] + "/console/shares"))
+        _send(message)
+        sent += 1
+    return sent

@@ -62,8 +62,10 @@ def intel_entity(key):
     seen = service.seen_entity(g.console_user, key)
     if seen is None:
         abort(404)
+    from .shares import share_choices
+
     return render_template("console/intel_entity.html", seen=seen, start=key, explain=explain,
-                           verdicts=VERDICT_NAMES)
+                           verdicts=VERDICT_NAMES, share=share_choices())
 
 
 @blp.post("/intel/judgements/<int:judgement_id>/undo")

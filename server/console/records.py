@@ -28,6 +28,7 @@ from ..sync.ledger import leaf_input
 from ..sync.models import LedgerEntry
 from . import auth
 from .routes import blp, signed_in
+from .shares import share_choices
 
 PAGE = 50
 
@@ -182,7 +183,8 @@ def record(rid):
                            fields=fields, device=db.session.get(Device, found.device_id), proof=_proof(found),
                            earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier),
                            review=review, reviewer=db.session.get(User, review.reviewer_id) if review else None,
-                           review_names=reviews.STATE_NAMES, may_review=_may_review(user, found))
+                           review_names=reviews.STATE_NAMES, may_review=_may_review(user, found),
+                           share=share_choices() if user.role in ("supervisor", "analyst", "admin") else None)
 
 
 def _may_review(user, record):

@@ -39,7 +39,7 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
-    from . import admin, carried, directory, intel, people, records  # noqa: F401  (their pages join the blueprint before it is registered)
+    from . import admin, carried, directory, intel, people, records, shares  # noqa: F401  (their pages join the blueprint before it is registered)
 
     app.register_blueprint(blp)
 

@@ -129,6 +129,9 @@ def tour(page, station, username):
     page.goto(f"{station.public_url}/console/intel/mentions/{key}")
     page.locator("ul.judgements li").first.wait_for()  # joined to the carried-in record's suspect
     yield "an entity"
+    page.goto(station.public_url + "/console/shares")
+    page.locator("main p").first.wait_for()
+    yield "shared with me"
     page.goto(station.public_url + "/console/records")
     page.locator("tr[data-rid] a").first.click()
     page.locator("table.fields").wait_for()
@@ -207,7 +210,7 @@ DIRECTORY_PAGES = ["directory import", "directory import problems", "directory i
                    "add a link"]
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
          "review queue", "alerts", "audit log", "people", "add a person", "a person", *DIRECTORY_PAGES, "carried in",
-         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
+         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "shared with me", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):
