@@ -82,9 +82,8 @@ def shareable(record, to_agency=None, to_country=None):
 
 
 def grant(actor, records, *, what, about, purpose, handling, days, to_agency=None, to_country=None):
-    """Share `records` (which `actor` may read) with an agency or a country's analysts."""
-    from ..console import alerts
-
+    """Share `records` (which `actor` may read) with an agency or a country's analysts. The
+    caller tells the recipients (console/alerts.mail_grant)."""
     if bool(to_agency) == bool(to_country):
         raise GrantRefused(_("Share with one agency, or with one country's analysts."))
     if not (purpose or "").strip():
@@ -106,7 +105,6 @@ def grant(actor, records, *, what, about, purpose, handling, days, to_agency=Non
                  detail={"what": what, "records": len(records), "to_agency": to_agency.code if to_agency else None,
                          "to_country": to_country, "days": int(days)}, commit=False)
     db.session.commit()
-    alerts.mail_grant(row)
     return row
 
 

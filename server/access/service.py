@@ -143,6 +143,15 @@ def visible_records(actor):
     return query.where(or_(own, Record.rid.in_(grants.granted_rids(actor))))
 
 
+def of_own_devices(query, actor, device_id_column):
+    """`query` narrowed to rows of phones `actor` supervises: their agency's (an admin: all)."""
+    from ..devices.models import Device
+
+    if actor.role == "admin":
+        return query
+    return query.join(Device, Device.id == device_id_column).where(Device.agency_id == actor.agency_id)
+
+
 def get_visible_record(actor, rid):
     record = db.session.scalar(visible_records(actor).where(Record.rid == rid))
     if record is None:

@@ -15,9 +15,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..access import service as access
 from ..access.models import User
 from ..audit import service as audit
-from ..devices.models import Device
 from ..extensions import db
 from ..sync.models import Quarantine
 
@@ -25,10 +25,7 @@ FLAGS = ("silent", "missing", "storage", "pin_reset")
 
 
 def visible_quarantine(user):
-    query = select(Quarantine)
-    if user.role != "admin":
-        query = query.join(Device, Device.id == Quarantine.device_id).where(Device.agency_id == user.agency_id)
-    return query
+    return access.of_own_devices(select(Quarantine), user, Quarantine.device_id)
 
 
 def sections(user, moment):

@@ -6,6 +6,7 @@ from flask import abort, current_app, g, redirect, render_template, request, url
 from sqlalchemy import select
 
 from .. import errors
+from ..access import service as access
 from ..audit import service as audit
 from ..devices.models import Device
 from ..extensions import db
@@ -17,11 +18,7 @@ RECENT = 50
 
 
 def _visible_uploads():
-    query = select(CarriedUpload)
-    if g.console_user.role != "admin":
-        query = query.join(Device, Device.id == CarriedUpload.device_id).where(
-            Device.agency_id == g.console_user.agency_id)
-    return query
+    return access.of_own_devices(select(CarriedUpload), g.console_user, CarriedUpload.device_id)
 
 
 def _problem(code):

@@ -11,6 +11,7 @@ from ..access.models import Agency
 from ..extensions import db
 from ..intel import service as intel
 from ..store.models import Record
+from . import alerts
 from .routes import blp, signed_in
 
 COUNTRIES = ("VN", "LA", "CN")
@@ -52,12 +53,13 @@ def share_new():
     elif recipient.startswith("country:") and recipient[8:] in COUNTRIES:
         to_country = recipient[8:]
     try:
-        grants.grant(g.console_user, records, what=what, about=about, purpose=form.get("purpose", ""),
+        row = grants.grant(g.console_user, records, what=what, about=about, purpose=form.get("purpose", ""),
                      handling=max((r.handling or "cross_border" for r in records), key=HANDLING_ORDER.index),
                      days=form.get("days", type=int) or DEFAULT_DAYS, to_agency=to_agency, to_country=to_country)
     except grants.GrantRefused as error:
         db.session.rollback()
         return render_template("console/message.html", title=_("Not shared"), message=str(error)), 422
+    alerts.mail_grant(row)
     return redirect(url_for("console.shares"))
 
 
