@@ -104,3 +104,34 @@ def test_the_read_api_answers_the_same_queries_and_audits_them(app, known):
 
     actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("intel.%"))))
     assert {"intel.network", "intel.path", "intel.entity", "intel.hotspots"} <= actions
+
+
+def test_an_entity_joined_only_through_a_hidden_record_is_two_nodes_for_the_reader(app):
+    # Two Vietnamese records name Hùng, one with a phone, one with a passport; only a Chinese
+    # record, hidden from a Vietnamese analyst, holds both and joins them into one entity.
+    _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123"}, {"name": "Trần Thị Mai"})
+    _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "id_type": "passport", "id_number": "DEMO-P-778"},
+          {"name": "Lý Văn Sơn"})
+    _file(app, "CN-HG-DX", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123", "id_type": "passport",
+                            "id_number": "DEMO-P-778"})
+    Person(app, "anh", role="analyst", agency="VN-C05")
+    Person(app, "root", role="admin", agency="VN-HQ-QN")
+    with app.app_context():
+        first = db.session.scalar(select(Mention.key).order_by(Mention.id))
+        hung = [m for m in db.session.scalars(select(Mention)) if m.caption == "Nguyễn Văn Hùng"]
+        assert len({m.entity_id for m in hung}) == 1
+        _views_of_hung(first, hung[1].key)
+
+
+def _views_of_hung(first, other):
+    analyst, admin = access.user_by_name("anh"), access.user_by_name("root")
+    seen = network.neighbourhood(analyst, first, hops=2)
+    assert _captions(seen) == ["Nguyễn Văn Hùng", "Trần Thị Mai"]  # not Sơn: only the hidden record joins them
+    assert [n["mentions"] for n in seen["nodes"] if n.get("caption") == "Nguyễn Văn Hùng"] == [1]
+    assert all(node["rid"] for node in seen["nodes"] if node["kind"] == "record") and len(
+        [n for n in seen["nodes"] if n["kind"] == "record"]) == 1
+    whole = network.neighbourhood(admin, first, hops=2)
+    assert _captions(whole) == ["Lý Văn Sơn", "Nguyễn Văn Hùng", "Trần Thị Mai"]
+    assert [n["mentions"] for n in whole["nodes"] if n.get("caption") == "Nguyễn Văn Hùng"] == [3]
+    assert network.shortest_path(analyst, first, other) is None
+    assert len(network.shortest_path(admin, first, other)) == 1  # one entity: the path is itself

@@ -1,8 +1,10 @@
 """Entity resolution across scripts (issue 18): one person in Han, pinyin and Vietnamese
 merges on a shared phone; a shared phone alone, a homophone, a father and son with one name
 stay candidates; an analyst's judgements merge, split and keep apart, audited."""
+import pytest
 from sqlalchemy import func, select
 
+from server.access import service as access
 from server.audit.models import AuditEntry
 from server.extensions import db
 from server.intel import names, service
@@ -140,3 +142,25 @@ def test_an_analysts_judgement_holds_when_the_store_is_rebuilt_from_the_ledger(a
         rebuilt = db.session.scalars(select(Mention).where(Mention.key.in_(keys))).all()
         assert len(rebuilt) == 2 and rebuilt[0].entity_id == rebuilt[1].entity_id  # the judgement stands
         assert db.session.scalar(select(func.count()).select_from(Judgement)) == 1
+
+
+def test_a_judgement_over_a_hidden_record_neither_hides_a_candidate_nor_refuses_one(app):
+    # Hùng in two Vietnamese records (a candidate: two phones, one name). A Chinese record names
+    # him too, with the first one's phone: merged with the first. An admin judges the Chinese
+    # mention not the same as the second Vietnamese one. A Vietnamese analyst cannot see the
+    # Chinese record: for her the question between her two mentions still stands, and answering
+    # it is not refused on the strength of what she may not see.
+    _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123"})
+    _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "phone": "+84699000456"})
+    _file(app, "CN-HG-DX", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123"})
+    Person(app, "anh", role="analyst", agency="VN-C05")
+    Person(app, "root", role="admin", agency="VN-HQ-QN")
+    with app.app_context():
+        first, second, chinese = db.session.scalars(select(Mention).order_by(Mention.id)).all()
+        assert first.entity_id == chinese.entity_id != second.entity_id
+        service.judge(chinese.id, second.id, "not_same", access.user_by_name("root"))
+        analyst = access.user_by_name("anh")
+        assert [{left.key, right.key} for _, left, right in service.open_candidates(analyst)] == [{first.key, second.key}]
+        service.judge(first.id, second.id, "same", analyst)
+        with pytest.raises(service.JudgementRefused):  # the admin sees the not-the-same: refused for them
+            service.judge(first.id, second.id, "same", access.user_by_name("root"))

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .. import crypto, ratelimit
@@ -96,7 +96,10 @@ def users():
 def disable_user(username, **actor):
     user = user_by_name(username)
     if user.disabled_at is None:
+        from ..devices import desks
+
         user.disabled_at = utcnow()
+        desks.revoke(user, "user_disabled", **actor)  # nothing more is filed in their name
         audit.record("user.disabled", target=f"user:{user.username}", **actor)
     return user
 
@@ -123,16 +126,16 @@ def authenticate_token(authorization):
 AGENCY_ONLY = ("agency", "originator")
 
 
-def visible_records(actor):
-    """The one access rule: a supervisor reads their agency's records, an analyst their
-    country's, an admin all, each narrowed by the record's handling code ("agency" keeps it to
-    the originating agency, "originator" to its supervisors and admins), and widened by the
-    share grants they receive."""
+def readable(actor):
+    """The one access rule, as a condition on Record's columns: a supervisor reads their
+    agency's records, an analyst their country's, an admin all, each narrowed by the record's
+    handling code ("agency" keeps it to the originating agency, "originator" to its
+    supervisors and admins), and widened by the share grants they receive. A condition, so
+    that queries joining records (the network's, intel/network.py) apply it inside themselves."""
     from . import grants
 
-    query = select(Record)
     if actor.role == "admin":
-        return query
+        return true()
     if actor.role == "analyst":
         own = and_(Record.country == actor.agency.country, or_(
             Record.handling.is_(None), Record.handling.not_in(AGENCY_ONLY),
@@ -140,7 +143,12 @@ def visible_records(actor):
     else:
         own = Record.agency_id == actor.agency_id
     # Widened only by a share grant in force, record by record (grants.py).
-    return query.where(or_(own, Record.rid.in_(grants.granted_rids(actor))))
+    return or_(own, Record.rid.in_(grants.granted_rids(actor)))
+
+
+def visible_records(actor):
+    """The records `actor` may read (readable)."""
+    return select(Record).where(readable(actor))
 
 
 def of_own_devices(query, actor, device_id_column):

@@ -41,6 +41,7 @@ def is_lao(char):
     return "\u0e80" <= char <= "\u0eff"
 
 
+@lru_cache(maxsize=65536)
 def script(name):
     """"han", "lao" or "latin" (anything else is read as Latin after folding)."""
     letters = [char for char in name if char.isalpha()]
@@ -115,8 +116,9 @@ def lao_romanise(name):
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
 def readings(name):
-    """Every Latin reading of a name: a set of sorted token tuples."""
+    """Every Latin reading of a name: a frozenset of sorted token tuples."""
     name = clean(name)
     found = set()
     kind = script(name)
@@ -134,13 +136,14 @@ def readings(name):
             found.add(tuple(sorted(("".join(tokens[:-1]), tokens[-1]))))
         if len(tokens) >= 2:
             found.add(("".join(tokens),))
-    return found
+    return frozenset(found)
 
 
 _SKELETON = [("ph", "p"), ("th", "t"), ("kh", "k"), ("ch", "c"), ("x", "s"), ("z", "s"), ("ou", "u"),
              ("oo", "o"), ("ee", "i"), ("y", "i"), ("w", "v"), ("j", "c"), ("q", "c"), ("gn", "n")]
 
 
+@lru_cache(maxsize=65536)
 def skeleton(tokens):
     """A coarse phonetic key of a reading: spellings of one sound made one (French- or
     English-style romanisations of Lao and Vietnamese names meet)."""
@@ -152,28 +155,44 @@ def skeleton(tokens):
     return re.sub(r"(.)\1+", r"\1", text)
 
 
+@lru_cache(maxsize=65536)
 def block_keys(name):
     """Keys under which a name is looked up: every reading, as sorted tokens, its phonetic
-    skeleton, and the first three letters of each of its words."""
-    found = readings(name) | bridged_readings(name)
-    return ({" ".join(reading) for reading in found} | {"~" + skeleton(reading) for reading in found}
-            # a typo past the third letter of a word still meets: "Hunq" and "Hung" share "hun"
-            | {"^" + " ".join(sorted(token[:3] for token in reading)) for reading in found if len(reading) > 1})
+    skeleton, and the first three letters of each of its words; a bridged reading (a guess at
+    the pinyin behind a Vietnamese reading) as its tokens only, since guesses are many."""
+    own = readings(name)
+    return frozenset({" ".join(reading) for reading in own | bridged_readings(name)}
+                     | {"~" + skeleton(reading) for reading in own}
+                     # a typo past the third letter of a word still meets: "Hunq" and "Hung" share "hun"
+                     | {"^" + " ".join(sorted(token[:3] for token in reading)) for reading in own if len(reading) > 1})
+
+
+@lru_cache(maxsize=65536)
+def _spellings(name):
+    """(own, bridged): a name's readings as text, each with its skeleton; computed once per
+    name, since resolution compares one name with many."""
+    def spelled(found):
+        return frozenset((" ".join(reading), skeleton(reading)) for reading in found)
+    return spelled(readings(name)), spelled(bridged_readings(name) - readings(name))
 
 
 def similarity(a, b):
-    """0…1: the best Jaro-Winkler similarity of any reading of `a` with any of `b`, on the
-    sorted tokens, and on their phonetic skeletons."""
+    """0…1: the best Jaro-Winkler similarity of a reading of `a` with one of `b`, on the sorted
+    tokens and on their phonetic skeletons. A bridged reading (a Latin name read back into
+    pinyin) meets the other name's own readings only: two guesses never meet each other."""
+    (own_a, bridged_a), (own_b, bridged_b) = _spellings(a), _spellings(b)
+    texts_a, texts_b = {text for text, _ in own_a | bridged_a}, {text for text, _ in own_b | bridged_b}
+    if texts_a & texts_b:
+        return 1.0
     best = 0.0
-    for left in readings(a) | bridged_readings(a):
-        for right in readings(b) | bridged_readings(b):
-            if left == right:
-                return 1.0
-            best = max(best, jaro_winkler(" ".join(left), " ".join(right)),
-                       jaro_winkler(skeleton(left), skeleton(right)) * 0.98)
+    for left, right in ((own_a, own_b), (own_a, bridged_b), (bridged_a, own_b)):
+        for text_l, skeleton_l in left:
+            for text_r, skeleton_r in right:
+                best = max(best, jaro_winkler(text_l, text_r), jaro_winkler(skeleton_l, skeleton_r) * 0.98)
     return best
 
 
+@lru_cache(maxsize=65536)
 def _same_script_form(name):
     """A name as written, for comparison within its script: Han characters in order (with
     traditional ones made simplified where pinyin cannot tell), or Latin tokens with their
@@ -207,15 +226,16 @@ def _viet_to_pinyin():
     return {syllable: sorted(found) for syllable, found in table.items()}
 
 
+@lru_cache(maxsize=65536)
 def bridged_readings(name, most=8):
     """Pinyin readings a Latin name might be the Sino-Vietnamese reading of (at most `most`):
     for finding candidates only, never for merging."""
     tokens = latin_tokens(name)
     if not tokens or len(tokens) > 4 or script(name) != "latin":
-        return set()
+        return frozenset()
     options = [_viet_to_pinyin().get(token) for token in tokens]
     if not all(options):
-        return set()
+        return frozenset()
     found = [()]
     for choices in options:
         found = [done + (choice,) for done in found for choice in choices][:most]
@@ -225,9 +245,10 @@ def bridged_readings(name, most=8):
         if len(reading) > 2:
             out.add(tuple(sorted((reading[0], "".join(reading[1:])))))
         out.add(("".join(reading),))
-    return out
+    return frozenset(out)
 
 
+@lru_cache(maxsize=65536)
 def has_diacritics(name):
     return any(unicodedata.combining(c) for c in unicodedata.normalize("NFD", name)) or \
         any(c in "đĐ" for c in name)

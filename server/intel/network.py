@@ -6,140 +6,198 @@ Links, each traceable to the records that support it: entity ↔ record with the
 there (suspect, vendor, vehicle, company…), entity ↔ phone. Two entities are one hop apart when
 they share a record (the same case) or a phone.
 
-Everything is computed over the mentions the reader may see (service.visible_mentions), and an
-entity is the reader's own view of it (service.seen_entity): a record they may not see never
-adds a node, a link, a path or a count, nor joins two mentions into one node."""
-from collections import deque
+Everything is computed over the records the reader may read, with the one access rule applied
+inside each query (access.readable), and an entity is the reader's own view of it: a record
+they may not see never adds a node, a link, a path or a count, nor joins two mentions into one
+node. An entity all of whose mentions the reader may see is theirs whole; one with a mention
+hidden from them is split into what they may see of it (service.seen_entity), which is rare
+and computed apart.
+
+The search goes out a hop at a time, every node of a hop together: one query for the records
+the hop's entities are named in and everything else named there, one for the phones they
+share, one to tell whole entities from partly hidden ones."""
 
 import networkx as nx
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased
 
+from ..access import service as access
 from ..extensions import db
-from ..store.models import Mention, Record, Seizure, SeizureItem
+from ..store.models import (InformationReport, MarketItem, MarketObservation, Mention, Record, Seizure,
+                            SeizureItem)
 from . import service
 from .models import MentionKey
 
-LIMIT = 500  # nodes at most in one answer; the answer says when it was cut
+LIMIT = 500  # entities at most in one answer; the answer says when it was cut
+
+
+def _record_filters(since, until, species):
+    """Conditions on Record for the links that count: a date range (the day seized, observed or
+    learned; a record without one is left out of a dated search) and a species."""
+    conditions = []
+    if since or until:
+        dated = []
+        for model, day in ((Seizure, Seizure.seized_on), (MarketObservation, MarketObservation.observed_on),
+                           (InformationReport, InformationReport.reported_on)):
+            bounds = [day >= since] if since else []
+            bounds += [day <= until] if until else []
+            dated.append(select(model.record_id).where(*bounds))
+        conditions.append(or_(*(Record.id.in_(query) for query in dated)))
+    if species:
+        conditions.append(or_(Record.id.in_(select(SeizureItem.record_id).where(SeizureItem.species == species)),
+                              Record.id.in_(select(MarketItem.record_id).where(MarketItem.species == species))))
+    return conditions
+
+
+class Node:
+    """An entity as one reader sees it: whole (`entity_id`: every mention of it is theirs) or
+    the part of one they may see (`mention_ids`)."""
+
+    def __init__(self, node_id, schema, caption, mentions, entity_id=None, mention_ids=()):
+        self.id, self.schema, self.caption, self.mentions = node_id, schema, caption, mentions
+        self.entity_id, self.mention_ids = entity_id, tuple(mention_ids)
 
 
 class View:
-    """One reader's view of the entity layer, with what it has looked up kept for the query."""
+    """One reader's view of the entity layer, with the nodes it has met kept for the query."""
 
     def __init__(self, user, since=None, until=None, species=None, roles=None):
         self.user = user
-        self.visible = service.visible_mentions(user)
-        self.since, self.until, self.species, self.roles = since, until, species, roles
-        self._node_of = {}  # mention key -> node id (the key of the first mention of its seen entity)
-        self._members = {}  # node id -> [Mention]
+        self.readable = access.readable(user)
+        self.linking = and_(self.readable, *_record_filters(since, until, species))
+        self.roles = roles
+        self.nodes = {}  # node id -> Node
+        self._of_entity = {}  # entity id -> node id, for whole entities
+        self._of_mention = {}  # mention id -> node id, for the parts of partly hidden ones
 
-    def node(self, mention):
-        if mention.key not in self._node_of:
-            seen = service.seen_entity(self.user, mention.key)["mentions"]
-            node = f"m:{seen[0].key}"
-            self._members[node] = seen
-            for member in seen:
-                self._node_of[member.key] = node
-        return self._node_of[mention.key]
+    def start(self, mention_key):
+        """The node of a mention the reader may see, or None."""
+        found = db.session.execute(select(Mention.id, Mention.entity_id).join(Record, Record.id == Mention.record_id)
+                                   .where(Mention.key == mention_key, self.readable)).first()
+        if found is None:
+            return None
+        return self._place([found])[found.id]
 
-    def members(self, node):
-        return self._members[node]
+    def _place(self, mentions):
+        """{mention id: node id} for rows of (id, entity_id) of mentions the reader may see."""
+        unknown = {row.entity_id for row in mentions if row.entity_id not in self._of_entity
+                   and row.id not in self._of_mention}
+        if unknown:
+            hidden = func.sum(case((self.readable, 0), else_=1))
+            partial = set()
+            firsts = {}
+            for entity_id, first, count, hidden_count in db.session.execute(
+                    select(Mention.entity_id, func.min(Mention.id), func.count(), hidden)
+                    .join(Record, Record.id == Mention.record_id).where(Mention.entity_id.in_(unknown))
+                    .group_by(Mention.entity_id)):
+                if hidden_count:
+                    partial.add(entity_id)
+                else:
+                    firsts[first] = (entity_id, count)
+            for first in db.session.execute(select(Mention.id, Mention.key, Mention.schema, Mention.caption)
+                                            .where(Mention.id.in_(firsts))):
+                entity_id, count = firsts[first.id]
+                node = f"m:{first.key}"
+                self.nodes[node] = Node(node, first.schema, first.caption, count, entity_id=entity_id)
+                self._of_entity[entity_id] = node
+            for row in mentions:
+                if row.entity_id in partial and row.id not in self._of_mention:
+                    self._place_part(row.id)
+        return {row.id: self._of_entity.get(row.entity_id) or self._of_mention[row.id] for row in mentions}
 
-    def _records(self, record_ids):
-        """The records among these that pass the date and species filters, {id: Record}."""
-        query = select(Record).where(Record.id.in_(record_ids))
-        records = {r.id: r for r in db.session.scalars(query)}
-        if self.since or self.until or self.species:
-            keep = {}
-            for record_id, record in records.items():
-                day = _day_of(record)
-                if (self.since and (day is None or day < self.since)) or (self.until and (day is None or day > self.until)):
-                    continue
-                if self.species and self.species not in _species_of(record):
-                    continue
-                keep[record_id] = record
-            records = keep
-        return records
+    def _place_part(self, mention_id):
+        key = db.session.scalar(select(Mention.key).where(Mention.id == mention_id))
+        seen = service.seen_entity(self.user, key)["mentions"]
+        node = f"m:{seen[0].key}"
+        self.nodes[node] = Node(node, seen[0].schema, seen[0].caption, len(seen), mention_ids=[m.id for m in seen])
+        for member in seen:
+            self._of_mention[member.id] = node
 
-    def links_of(self, node):
-        """(edges, neighbour entity nodes) of an entity node: its records and phones, and the
-        entities met through them."""
-        mentions = self.members(node)
-        edges, neighbours = [], set()
-        records = self._records({m.record_id for m in mentions})
-        for mention in mentions:
-            if mention.record_id in records and (not self.roles or mention.role in self.roles):
-                edges.append((node, f"r:{records[mention.record_id].rid}", mention.role, records[mention.record_id].rid))
-        if records:
-            others = db.session.scalars(self.visible.where(Mention.record_id.in_(records),
-                                                           Mention.key.not_in([m.key for m in mentions]))).all()
-            for other in others:
-                if self.roles and other.role not in self.roles:
-                    continue
-                target = self.node(other)
-                if target != node:
-                    neighbours.add(target)
-                    edges.append((target, f"r:{records[other.record_id].rid}", other.role,
-                                  records[other.record_id].rid))
-        phones = set(db.session.scalars(select(MentionKey.key).where(
-            MentionKey.mention.in_([m.key for m in mentions]), MentionKey.key.startswith("phone:"))))
-        for phone in phones:
-            edges.append((node, phone, "phone", None))
-            holders = db.session.scalars(self.visible.where(Mention.key.in_(
-                select(MentionKey.mention).where(MentionKey.key == phone)))).all()
-            for holder in holders:
-                target = self.node(holder)
-                if target != node:
-                    neighbours.add(target)
-                    edges.append((target, phone, "phone", None))
-        return edges, neighbours
+    def _sources(self, column_entity, column_id, nodes):
+        whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
+        parts = [i for n in nodes for i in self.nodes[n].mention_ids]
+        return or_(column_entity.in_(whole), column_id.in_(parts))
 
+    def _node_of_source(self, entity_id, mention_id):
+        return self._of_entity.get(entity_id) or self._of_mention[mention_id]
 
-def _day_of(record):
-    detail = record.seizure or record.market_observation
-    return getattr(detail, "seized_on", None) or getattr(detail, "observed_on", None)
+    def expand(self, nodes):
+        """The links of these entity nodes, every node met through them included:
+        (links {(node, hub, role, rid)}, steps [(node, hub, neighbour)])."""
+        source, other = aliased(Mention), aliased(Mention)
+        named = (select(source.entity_id, source.id, other.id.label("other_id"),
+                        other.entity_id.label("other_entity"), other.role, Record.rid)
+                 .join(Record, Record.id == source.record_id).join(other, other.record_id == source.record_id)
+                 .where(self._sources(source.entity_id, source.id, nodes), self.linking))
+        if self.roles:
+            named = named.where(other.role.in_(self.roles))
+        rows = db.session.execute(named).all()
+        holder, held = aliased(MentionKey), aliased(MentionKey)
+        phones = db.session.execute(
+            select(source.entity_id, source.id, holder.key.label("phone"), other.id.label("other_id"),
+                   other.entity_id.label("other_entity"))
+            .join(holder, holder.mention == source.key).join(held, held.key == holder.key)
+            .join(other, other.key == held.mention).join(Record, Record.id == other.record_id)
+            .where(self._sources(source.entity_id, source.id, nodes), holder.key.startswith("phone:"),
+                   self.readable)).all()
+        placed = self._place([_Met(row.other_id, row.other_entity) for row in rows + phones])
+        links, steps = set(), []
+        for row in rows:
+            here, there, hub = self._node_of_source(row.entity_id, row.id), placed[row.other_id], f"r:{row.rid}"
+            links.add((there, hub, row.role, row.rid))
+            if there != here:
+                steps.append((here, hub, there))
+        for row in phones:
+            here, there = self._node_of_source(row.entity_id, row.id), placed[row.other_id]
+            links.update({(here, row.phone, "phone", None), (there, row.phone, "phone", None)})
+            if there != here:
+                steps.append((here, row.phone, there))
+        return links, steps
 
 
-def _species_of(record):
-    detail = record.seizure or record.market_observation
-    return {item.species for item in detail.items} if detail is not None else set()
+class _Met:
+    __slots__ = ("id", "entity_id")
+
+    def __init__(self, mention_id, entity_id):
+        self.id, self.entity_id = mention_id, entity_id
 
 
 def _describe(view, node):
     if node.startswith("m:"):
-        first = view.members(node)[0]
-        return {"id": node, "kind": "entity", "schema": first.schema, "caption": first.caption,
-                "mentions": len(view.members(node))}
+        entity = view.nodes[node]
+        return {"id": node, "kind": "entity", "schema": entity.schema, "caption": entity.caption,
+                "mentions": entity.mentions}
     if node.startswith("r:"):
         return {"id": node, "kind": "record", "rid": node[2:]}
     return {"id": node, "kind": "phone", "number": node.split(":", 1)[1]}
 
 
 def neighbourhood(user, mention_key, hops=2, limit=LIMIT, **filters):
-    """The entities within `hops` of the entity of `mention_key`, with the records and phones
-    that link them: {"nodes", "links", "truncated"}; None when the reader may not see it."""
+    """The entities within `hops` of the entity of `mention_key` (at most `limit` of them), with
+    the records and phones that link them: {"nodes", "links", "truncated"}; None when the reader
+    may not see it."""
     view = View(user, **filters)
-    start = db.session.scalar(view.visible.where(Mention.key == mention_key))
-    if start is None:
+    origin = view.start(mention_key)
+    if origin is None:
         return None
-    origin = view.node(start)
-    seen, frontier, links, truncated = {origin: 0}, deque([origin]), {}, False
-    while frontier:
-        node = frontier.popleft()
-        if seen[node] >= hops:
-            continue
-        edges, neighbours = view.links_of(node)
-        for source, target, role, rid in edges:
-            links.setdefault((source, target, role), set()).update({rid} if rid else set())
-        for neighbour in sorted(neighbours):
-            if neighbour not in seen:
-                if len(seen) >= limit:
+    depth, frontier, links, truncated = {origin: 0}, [origin], {}, False
+    for hop in range(1, hops + 1):
+        if not frontier or truncated:
+            break
+        found, steps = view.expand(frontier)
+        for node, hub, role, rid in found:
+            links.setdefault((node, hub, role), set()).update({rid} if rid else set())
+        frontier = []
+        for _here, _hub, there in sorted(steps, key=lambda step: step[2]):
+            if there not in depth:
+                if len(depth) >= limit:
                     truncated = True
                     break
-                seen[neighbour] = seen[node] + 1
-                frontier.append(neighbour)
-    kept = [(s, t, r, rids) for (s, t, r), rids in links.items() if s in seen]
-    nodes = set(seen) | {t for _, t, _, _ in kept}
-    return {"nodes": [{**_describe(view, n), **({"hops": seen[n]} if n in seen else {})} for n in sorted(nodes)],
+                depth[there] = hop
+                frontier.append(there)
+    kept = [(s, t, r, rids) for (s, t, r), rids in links.items() if s in depth]
+    nodes = set(depth) | {t for _, t, _, _ in kept}
+    return {"nodes": [{**_describe(view, n), **({"hops": depth[n]} if n in depth else {})} for n in sorted(nodes)],
             "links": [{"source": s, "target": t, "role": r, "records": sorted(rids)} for s, t, r, rids in kept],
             "truncated": truncated}
 
@@ -155,37 +213,35 @@ def graph(user, mention_key, hops=2, **filters):
     return built
 
 
-def shortest_path(user, from_key, to_key, max_hops=6):
+def shortest_path(user, from_key, to_key, max_hops=6, frontier_limit=5000):
     """The shortest chain of entities, records and phones between two entities the reader may
-    see, or None: searched outward from both ends, over what the reader may see."""
+    see, or None: searched outward a hop at a time over what the reader may see (a hop's
+    frontier is cut at `frontier_limit` entities)."""
     view = View(user)
-    ends = [db.session.scalar(view.visible.where(Mention.key == key)) for key in (from_key, to_key)]
-    if None in ends:
+    source, target = view.start(from_key), view.start(to_key)
+    if source is None or target is None:
         return None
-    source, target = view.node(ends[0]), view.node(ends[1])
     if source == target:
         return [source]
-    previous, frontier = {source: None}, deque([(source, 0)])
-    while frontier:
-        node, depth = frontier.popleft()
-        if depth >= max_hops:
-            continue
-        edges, _neighbours = view.links_of(node)
-        via = {}
-        for a, hub, _role, _rid in edges:
-            via.setdefault(hub, set()).add(a)
-        for hub, ends_here in via.items():
-            for neighbour in ends_here:
-                if neighbour not in previous:
-                    previous[neighbour] = (node, hub)
-                    if neighbour == target:
-                        path, step = [target], target
-                        while previous[step] is not None:
-                            before, hub_used = previous[step]
-                            path[:0] = [before, hub_used]
-                            step = before
-                        return path
-                    frontier.append((neighbour, depth + 1))
+    previous, frontier = {source: None}, [source]
+    for _hop in range(max_hops):
+        if not frontier:
+            break
+        _links, steps = view.expand(frontier)
+        frontier = []
+        for here, hub, there in sorted(steps):
+            if there in previous:
+                continue
+            previous[there] = (here, hub)
+            if there == target:
+                path, step = [target], target
+                while previous[step] is not None:
+                    before, hub_used = previous[step]
+                    path[:0] = [before, hub_used]
+                    step = before
+                return path
+            if len(frontier) < frontier_limit:
+                frontier.append(there)
     return None
 
 
@@ -204,8 +260,6 @@ def centrality(user, mention_key, hops=2, **filters):
 def hotspots(user, since=None, until=None, limit=20):
     """Crossings and places ranked by the seizures the reader may see there over a period:
     how many, how much (kg), which species — the enforcement entry points analysts hand on."""
-    from ..access import service as access
-
     records = access.visible_records(user).with_only_columns(Record.id)
     query = select(Seizure).where(Seizure.record_id.in_(records))
     if since:

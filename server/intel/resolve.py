@@ -17,7 +17,7 @@ is too weak to compare on (the newest KEY_LIMIT are taken)."""
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -174,16 +174,21 @@ def active_judgement(left_key, right_key):
 
 def kept_apart(entity_a, entity_b):
     """Whether an analyst said some mention of one is not the same as some mention of the other."""
-    left, right = _members(entity_a), _members(entity_b)
+    return kept_apart_keys(_members(entity_a), _members(entity_b))
+
+
+def kept_apart_keys(left, right):
+    """Whether a "not the same" judgement in force joins a mention key of `left` to one of `right`."""
     return db.session.scalar(select(Judgement.id).where(
         Judgement.verdict == "not_same", Judgement.undone_at.is_(None),
         or_(and_(Judgement.left_key.in_(left), Judgement.right_key.in_(right)),
             and_(Judgement.left_key.in_(right), Judgement.right_key.in_(left)))).limit(1)) is not None
 
 
-def _propose(left_key, right_key, score, features):
-    if db.session.scalar(select(Candidate.id).where(Candidate.left_key == left_key,
-                                                    Candidate.right_key == right_key)) is None:
+def _propose(left_key, right_key, score, features, known=False):
+    """A candidate for the pair, unless one is there already (`known`: the caller checked)."""
+    if known or db.session.scalar(select(Candidate.id).where(Candidate.left_key == left_key,
+                                                             Candidate.right_key == right_key)) is None:
         db.session.add(Candidate(left_key=left_key, right_key=right_key, score=score, features=features))
         return 1
     return 0
@@ -206,7 +211,8 @@ def merge_entities(keep_id, other_id):
     if keep_id == other_id:
         return keep_id
     keep_id, other_id = min(keep_id, other_id), max(keep_id, other_id)
-    db.session.execute(update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id))
+    db.session.execute(update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id),
+                       execution_options={"synchronize_session": "fetch"})
     db.session.execute(update(Entity).where(Entity.merged_into_id == other_id).values(merged_into_id=keep_id))
     other, keep = db.session.get(Entity, other_id), db.session.get(Entity, keep_id)
     other.merged_into_id = keep_id
@@ -253,25 +259,67 @@ def split(entity_id):
     return made
 
 
-def _peers(mention, keys):
-    peers = set()
-    for key in keys:
-        peers.update(db.session.scalars(select(MentionKey.mention).where(
-            MentionKey.key == key, MentionKey.mention != mention.key)
-            .order_by(MentionKey.mention.desc()).limit(KEY_LIMIT)))
-    return peers
+def _peers_by_key(keys):
+    """{key: [mention key]} of the mentions filed under these keys: the newest KEY_LIMIT per key."""
+    ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
+        partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
+        MentionKey.key.in_(keys)).subquery()
+    found = {}
+    for key, mention_key in db.session.execute(select(ranked.c.key, ranked.c.mention).where(ranked.c.rank <= KEY_LIMIT)):
+        found.setdefault(key, []).append(mention_key)
+    return found
 
 
-def resolve_one(mention):
-    """File one mention under its keys and act on each mention it meets. Returns
-    (merges, candidates) made."""
-    keys = keys_of(mention)
-    # After a rebuild of the store the mention's keys are already filed (same mention key).
-    held = set(db.session.scalars(select(MentionKey.key).where(MentionKey.mention == mention.key)))
-    db.session.add_all(MentionKey(key=key, mention=mention.key) for key in keys - held)
+def _any_kept_apart(entity_ids):
+    """Whether any "not the same" judgement in force touches these entities' mentions: when
+    none does (nearly always), no pair among them needs kept_apart asked."""
+    members = select(Mention.key).where(Mention.entity_id.in_(entity_ids))
+    return db.session.scalar(select(Judgement.id).where(
+        Judgement.verdict == "not_same", Judgement.undone_at.is_(None),
+        or_(Judgement.left_key.in_(members), Judgement.right_key.in_(members))).limit(1)) is not None
+
+
+class Batch:
+    """What resolving a batch of mentions needs, fetched in a few queries for all of them: each
+    mention's keys (filed here), the mentions met under them, the judgements and candidates
+    already on their pairs. A mention meets those resolved before it and those earlier in the
+    batch; a later one meets it in its turn."""
+
+    def __init__(self, mentions):
+        self.mentions = mentions
+        self.position = {mention.key: n for n, mention in enumerate(mentions)}
+        self.keys = {mention.key: keys_of(mention) for mention in mentions}
+        batch_keys = list(self.position)
+        # After a rebuild of the store the mentions' keys are already filed (same mention key).
+        held = set(tuple(row) for row in db.session.execute(select(MentionKey.key, MentionKey.mention)
+                                      .where(MentionKey.mention.in_(batch_keys))).all())
+        new = [{"key": key, "mention": mention_key} for mention_key, keys in self.keys.items() for key in keys
+               if (key, mention_key) not in held]
+        if new:
+            db.session.execute(insert(MentionKey), new)
+        every_key = set().union(*self.keys.values())
+        self.filed = _peers_by_key(every_key) if every_key else {}
+        met = {peer for peers in self.filed.values() for peer in peers}
+        self.loaded = {m.key: m for m in db.session.scalars(select(Mention).where(Mention.key.in_(met)))}
+        self.judged = {(j.left_key, j.right_key): j for j in db.session.scalars(select(Judgement).where(
+            or_(Judgement.left_key.in_(batch_keys), Judgement.right_key.in_(batch_keys)), Judgement.undone_at.is_(None)))}
+        self.proposed = set(tuple(row) for row in db.session.execute(select(Candidate.left_key, Candidate.right_key).where(
+            or_(Candidate.left_key.in_(batch_keys), Candidate.right_key.in_(batch_keys)))).all())
+        # Merges within the batch only join entities already among these, and a split only
+        # parts one: asked once, this holds for the whole batch.
+        self.may_be_kept_apart = bool(self.loaded) and _any_kept_apart({m.entity_id for m in self.loaded.values()})
+
+    def peers(self, mention):
+        mine = self.position[mention.key]
+        found = {peer for key in self.keys[mention.key] for peer in self.filed.get(key, ())
+                 if peer != mention.key and self.position.get(peer, -1) < mine}
+        return [self.loaded[peer] for peer in sorted(found) if self.loaded[peer].schema == mention.schema]
+
+
+def resolve_one(mention, batch):
+    """Act on each mention `mention` meets. Returns (merges, candidates) made."""
     merges = candidates = 0
-    peers = db.session.scalars(select(Mention).where(Mention.key.in_(_peers(mention, keys)),
-                                                     Mention.schema == mention.schema)).all() if keys else []
+    peers = batch.peers(mention)
     shared = shared_phones(mention, peers)
     if shared:
         _unmerge_resting_on(shared, [peer.key for peer in peers if strong_keys(peer) & shared])
@@ -279,7 +327,7 @@ def resolve_one(mention):
         if peer.entity_id == mention.entity_id:
             continue
         left, right = pair(mention.key, peer.key)
-        judged = active_judgement(left, right)
+        judged = batch.judged.get((left, right))
         if judged is not None:
             if judged.verdict == "same":  # judged before (a rebuilt store): it stands
                 mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
@@ -287,15 +335,16 @@ def resolve_one(mention):
         result = compare(mention, peer, shared)
         if not (result.merge or result.candidate):
             continue
-        if kept_apart(mention.entity_id, peer.entity_id):
+        if batch.may_be_kept_apart and kept_apart(mention.entity_id, peer.entity_id):
             continue
         if result.merge:
             db.session.add(Judgement(left_key=left, right_key=right, verdict="same", automatic=True,
                                      score=result.score, features=result.features))
             mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
             merges += 1
-        else:
-            candidates += _propose(left, right, result.score, result.features)
+        elif (left, right) not in batch.proposed:
+            batch.proposed.add((left, right))
+            candidates += _propose(left, right, result.score, result.features, known=True)
     mention.resolved_at = utcnow()
     return merges, candidates
 
@@ -305,13 +354,14 @@ def resolve_pending(limit=None):
     Returns {"mentions", "merges", "candidates"}."""
     done = {"mentions": 0, "merges": 0, "candidates": 0}
     while limit is None or done["mentions"] < limit:
-        batch = db.session.scalars(select(Mention).where(Mention.resolved_at.is_(None))
-                                   .order_by(Mention.id).limit(BATCH)).all()
-        if not batch:
+        mentions = db.session.scalars(select(Mention).where(Mention.resolved_at.is_(None))
+                                      .order_by(Mention.id).limit(BATCH if limit is None else
+                                                                  min(BATCH, limit - done["mentions"]))).all()
+        if not mentions:
             break
-        for mention in batch:
-            merges, candidates = resolve_one(mention)
-            db.session.flush()
+        batch = Batch(mentions)
+        for mention in mentions:
+            merges, candidates = resolve_one(mention, batch)
             done["mentions"] += 1
             done["merges"] += merges
             done["candidates"] += candidates

@@ -25,6 +25,16 @@ def visible_mentions(user):
     return select(Mention).where(Mention.record_id.in_(records))
 
 
+def _kept_apart_for(user, left, right):
+    """Whether a "not the same" judgement the reader may see (both its mentions theirs) keeps
+    apart what they see of the two mentions' entities. One over a record hidden from them is
+    not theirs to be told of, nor to be stopped by: their own judgement is recorded beside it,
+    and whoever sees both answers for the two."""
+    def seen(mention):
+        return [m.key for m in seen_entity(user, mention.key)["mentions"]]
+    return resolve.kept_apart_keys(seen(left), seen(right))
+
+
 def judge(left_id, right_id, verdict, user, note=None):
     if verdict not in VERDICTS:
         raise JudgementRefused(_("A judgement is same, not the same or unsure."))
@@ -33,7 +43,7 @@ def judge(left_id, right_id, verdict, user, note=None):
     if len(found) != 2:
         raise LookupError(_("No such pair of mentions."))
     left, right = sorted(found.values(), key=lambda mention: mention.key)
-    if verdict == "same" and resolve.kept_apart(left.entity_id, right.entity_id):
+    if verdict == "same" and _kept_apart_for(user, left, right):
         raise JudgementRefused(_("Someone judged these two not the same: undo that judgement first."))
     if verdict == "not_same" and left.entity_id == right.entity_id:
         raise JudgementRefused(_("These two are one entity now: undo the merge that joined them first."))
@@ -86,7 +96,7 @@ def open_candidates(user, limit=100):
             # them, still two, and the question stands.
             if right.key in {m.key for m in seen_entity(user, left.key)["mentions"]}:
                 continue
-        elif resolve.kept_apart(left.entity_id, right.entity_id):
+        elif _kept_apart_for(user, left, right):
             continue
         if resolve.active_judgement(candidate.left_key, candidate.right_key) is not None:
             continue
