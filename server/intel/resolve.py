@@ -17,7 +17,7 @@ is too weak to compare on (the newest KEY_LIMIT are taken)."""
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -140,7 +140,7 @@ def shared_phones(mention, peers):
     return found
 
 
-def _unmerge_resting_on(keys, mention_keys):
+def _unmerge_resting_on(keys, mention_keys, batch):
     """Automatic merges that rested on nothing but a phone now known to be shared are undone
     (their entity split again) and left to an analyst as candidates."""
     for judgement in db.session.scalars(select(Judgement).where(
@@ -151,7 +151,7 @@ def _unmerge_resting_on(keys, mention_keys):
             judgement.undone_at = utcnow()
             db.session.flush()
             split(by_key(judgement.left_key).entity_id)
-            _propose(judgement.left_key, judgement.right_key, judgement.score,
+            batch.propose(judgement.left_key, judgement.right_key, judgement.score,
                      {**judgement.features, "shared_phone": True})
 
 
@@ -185,38 +185,50 @@ def kept_apart_keys(left, right):
             and_(Judgement.left_key.in_(right), Judgement.right_key.in_(left)))).limit(1)) is not None
 
 
-def _propose(left_key, right_key, score, features, known=False):
-    """A candidate for the pair, unless one is there already (`known`: the caller checked)."""
-    if known or db.session.scalar(select(Candidate.id).where(Candidate.left_key == left_key,
-                                                             Candidate.right_key == right_key)) is None:
-        db.session.add(Candidate(left_key=left_key, right_key=right_key, score=score, features=features))
-        return 1
-    return 0
-
-
-def refresh(entity):
-    """An entity's caption and properties from all its mentions."""
-    mentions = db.session.scalars(select(Mention).where(Mention.entity_id == entity.id).order_by(Mention.id)).all()
+def _union(mentions):
     merged = {}
     for mention in mentions:
         for prop, values in (mention.properties or {}).items():
             merged.setdefault(prop, [])
             merged[prop].extend(value for value in values if value and value not in merged[prop])
-    entity.properties = merged
+    return merged
+
+
+def refresh(entity):
+    """An entity's caption and properties from all its mentions."""
+    mentions = db.session.scalars(select(Mention).where(Mention.entity_id == entity.id).order_by(Mention.id)).all()
+    entity.properties = _union(mentions)
     entity.caption = mentions[0].caption if mentions else entity.caption
 
 
-def merge_entities(keep_id, other_id):
-    """Every mention of `other_id` joins `keep_id`; the other row points at it."""
+def refresh_all(entity_ids):
+    """refresh, for many entities in two statements."""
+    by_entity = {}
+    for mention in db.session.execute(select(Mention.entity_id, Mention.caption, Mention.properties)
+                                      .where(Mention.entity_id.in_(entity_ids)).order_by(Mention.id)):
+        by_entity.setdefault(mention.entity_id, []).append(mention)
+    rows = [{"entity": entity_id, "new_caption": mentions[0].caption, "new_properties": _union(mentions)}
+            for entity_id, mentions in by_entity.items()]
+    if rows:
+        table = Entity.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("entity")).values(
+            caption=bindparam("new_caption"), properties=bindparam("new_properties")), rows)
+
+
+def merge_entities(keep_id, other_id, touched=None):
+    """Every mention of `other_id` joins `keep_id`; the other row (and any merged into it) points
+    at it. The kept entity is refreshed now, or later with the others in `touched`."""
     if keep_id == other_id:
         return keep_id
     keep_id, other_id = min(keep_id, other_id), max(keep_id, other_id)
     db.session.execute(update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id),
                        execution_options={"synchronize_session": "fetch"})
-    db.session.execute(update(Entity).where(Entity.merged_into_id == other_id).values(merged_into_id=keep_id))
-    other, keep = db.session.get(Entity, other_id), db.session.get(Entity, keep_id)
-    other.merged_into_id = keep_id
-    refresh(keep)
+    db.session.execute(update(Entity).where(or_(Entity.id == other_id, Entity.merged_into_id == other_id))
+                       .values(merged_into_id=keep_id), execution_options={"synchronize_session": "fetch"})
+    if touched is None:
+        refresh(db.session.get(Entity, keep_id))
+    else:
+        touched.add(keep_id)
     return keep_id
 
 
@@ -303,11 +315,31 @@ class Batch:
         self.loaded = {m.key: m for m in db.session.scalars(select(Mention).where(Mention.key.in_(met)))}
         self.judged = {(j.left_key, j.right_key): j for j in db.session.scalars(select(Judgement).where(
             or_(Judgement.left_key.in_(batch_keys), Judgement.right_key.in_(batch_keys)), Judgement.undone_at.is_(None)))}
+        self.new_candidates, self.touched = [], set()
         self.proposed = set(tuple(row) for row in db.session.execute(select(Candidate.left_key, Candidate.right_key).where(
             or_(Candidate.left_key.in_(batch_keys), Candidate.right_key.in_(batch_keys)))).all())
         # Merges within the batch only join entities already among these, and a split only
         # parts one: asked once, this holds for the whole batch.
         self.may_be_kept_apart = bool(self.loaded) and _any_kept_apart({m.entity_id for m in self.loaded.values()})
+
+    def propose(self, left_key, right_key, score, features):
+        """A candidate for the pair unless it has one; written with the batch's others (flush)."""
+        if (left_key, right_key) in self.proposed:
+            return 0
+        self.proposed.add((left_key, right_key))
+        self.new_candidates.append({"left_key": left_key, "right_key": right_key, "score": score,
+                                    "features": features, "created_at": utcnow()})
+        return 1
+
+    def flush(self):
+        """What the batch keeps to its end: its candidates, the entities it merged into
+        refreshed, its mentions marked resolved."""
+        if self.new_candidates:
+            db.session.execute(insert(Candidate), self.new_candidates)
+            self.new_candidates = []
+        refresh_all(self.touched)
+        db.session.execute(update(Mention).where(Mention.key.in_(list(self.position))).values(resolved_at=utcnow()),
+                           execution_options={"synchronize_session": False})
 
     def peers(self, mention):
         mine = self.position[mention.key]
@@ -322,7 +354,7 @@ def resolve_one(mention, batch):
     peers = batch.peers(mention)
     shared = shared_phones(mention, peers)
     if shared:
-        _unmerge_resting_on(shared, [peer.key for peer in peers if strong_keys(peer) & shared])
+        _unmerge_resting_on(shared, [peer.key for peer in peers if strong_keys(peer) & shared], batch)
     for peer in sorted(peers, key=lambda m: m.id):
         if peer.entity_id == mention.entity_id:
             continue
@@ -330,7 +362,7 @@ def resolve_one(mention, batch):
         judged = batch.judged.get((left, right))
         if judged is not None:
             if judged.verdict == "same":  # judged before (a rebuilt store): it stands
-                mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
+                mention.entity_id = merge_entities(mention.entity_id, peer.entity_id, batch.touched)
             continue
         result = compare(mention, peer, shared)
         if not (result.merge or result.candidate):
@@ -340,12 +372,10 @@ def resolve_one(mention, batch):
         if result.merge:
             db.session.add(Judgement(left_key=left, right_key=right, verdict="same", automatic=True,
                                      score=result.score, features=result.features))
-            mention.entity_id = merge_entities(mention.entity_id, peer.entity_id)
+            mention.entity_id = merge_entities(mention.entity_id, peer.entity_id, batch.touched)
             merges += 1
-        elif (left, right) not in batch.proposed:
-            batch.proposed.add((left, right))
-            candidates += _propose(left, right, result.score, result.features, known=True)
-    mention.resolved_at = utcnow()
+        else:
+            candidates += batch.propose(left, right, result.score, result.features)
     return merges, candidates
 
 
@@ -365,5 +395,6 @@ def resolve_pending(limit=None):
             done["mentions"] += 1
             done["merges"] += merges
             done["candidates"] += candidates
+        batch.flush()
         db.session.commit()
     return done
