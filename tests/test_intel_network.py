@@ -98,6 +98,13 @@ def test_the_read_api_answers_the_same_queries_and_audits_them(app, known):
     assert get(f"/api/v1/intel/path?from={known['C']}&to={known['F']}", analyst_token).json == {"path": None}
     assert len(get(f"/api/v1/intel/path?from={known['C']}&to={known['F']}", admin_token).json["path"]) == 5
     assert get(f"/api/v1/intel/entity?mention={known['E']}", analyst_token).status_code == 404
+    # The reader's view of an entity as one FollowTheMoney entity: B, named in R1 and R2.
+    from followthemoney import model
+
+    b = get(f"/api/v1/intel/entity?mention={known['B']}", analyst_token).json
+    proxy = model.get_proxy(b["ftm"], cleaned=False)
+    assert proxy.schema.name == "Person" and proxy.get("name") == [PEOPLE["B"][0]] and len(b["mentions"]) == 2
+    assert proxy.get("idNumber") == [CARDS["B"]]
     assert get("/api/v1/intel/network?mention=not-a-key", analyst_token).status_code == 422
     assert get("/api/v1/intel/hotspots", analyst_token).json["hotspots"][0]["seizures"] == 4
     from server.audit.models import AuditEntry

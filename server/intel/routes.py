@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from ..access import service as access
 from ..audit import service as audit
 from ..errors import ApiError
-from . import network, service
+from . import ftm, network, service
 
 blp = Blueprint("intel", __name__, url_prefix="/api/v1/intel", description="Entities and their network")
 _READER_SECURITY = [{"bearerToken": []}]
@@ -64,7 +64,7 @@ def _mention(mention):
 @blp.response(200)
 def entity(args):
     seen = _found(service.seen_entity(_reader("intel.entity", mention=args["mention"]), args["mention"]))
-    return {"mentions": [_mention(m) for m in seen["mentions"]],
+    return {"mentions": [_mention(m) for m in seen["mentions"]], "ftm": ftm.seen_proxy(seen["mentions"]).to_dict(),
             "judgements": [{"id": j.id, "verdict": j.verdict, "automatic": j.automatic, "left": j.left_key,
                             "right": j.right_key, "features": j.features, "note": j.note} for j in seen["judgements"]]}
 

@@ -13,6 +13,7 @@ import phonenumbers
 from sqlalchemy import insert
 
 from ..extensions import db
+from ..intel import ftm
 from ..reference.zones import regional_zone
 from . import limits
 from .models import (
@@ -64,7 +65,9 @@ class Filing:
         return next(filter(None, (limits.misfit(model.__table__, row) for model, row in self.rows())), None)
 
     def entity(self, schema, caption, properties, role):
-        properties = {key: values for key, values in properties.items() if values and values[0]}
+        # Read as FollowTheMoney reads them (issue 18, intel/ftm.py): what FtM cannot accept
+        # for a property stays in the record's content only.
+        properties = ftm.clean(schema, properties)
         self.entities.append(({"schema": schema, "caption": caption, "properties": properties,
                                "agency_id": self.record["agency_id"], "country": self.record["country"]}, role))
 
