@@ -16,7 +16,7 @@ from .console import auth as console_auth
 from .demo.cli import demo_cli
 from .devices import service as devices
 from .directory.cli import directory_cli
-from .devices.cli import devices_cli, echo_warnings, enroll_command, public_url_warnings
+from .devices.cli import desks_cli, devices_cli, echo_warnings, enroll_command, public_url_warnings
 from .forms.cli import forms_cli
 from .intel import resolve
 from .intel.cli import intel_cli
@@ -101,5 +101,5 @@ def public_url(url, unset):
 def register(app):
     for command in (agencies_cli, keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
                     quarantine_cli, forms_cli, reference_cli, demo_cli, audit_cli, directory_cli, housekeeping, version,
-                    config_cli, intel_cli):
+                    config_cli, intel_cli, desks_cli):
         app.cli.add_command(command)

@@ -56,6 +56,15 @@ _CATALOG = [
     # People using the read API
     Problem("api_token_invalid", 401, _l("The access token is missing, unknown or revoked.")),
     Problem("forbidden", 403, _l("You are not allowed to see this.")),
+    # Information reports filed from the office under a desk identity (PROTOCOL.md §3)
+    Problem("desk_not_allowed", 403, _l("Only analysts, supervisors and administrators file information reports "
+                                        "from the office.")),
+    Problem("desk_user_disabled", 403, _l("This person is disabled: nothing more is filed in their name.")),
+    Problem("desk_revoked", 403, _l("This person's desk identity was revoked. An administrator can issue a new "
+                                    "one: flask desks create USERNAME.")),
+    Problem("desk_fields_fixed", 422, _l("A report filed from the office names the person filing it and their "
+                                         "agency: leave out agency and reporting_officer, or give their own.")),
+    Problem("report_file_invalid", 422, _l("The file is not a JSON object of the information report's fields.")),
     # Record receipts: why a record was quarantined. It is kept, never dropped.
     Problem("malformed_envelope", 422, _l("The sealed record is damaged and cannot be read.")),
     Problem("device_mismatch", 422, _l("The record names a different device than the one sending it.")),

@@ -35,7 +35,9 @@ GUARDS = {
     "console.keep": "console", "console.carried_uploads": "console", "console.carried_upload": "console",
     "console.intel_candidates": "console", "console.intel_judge": "console", "console.intel_entity": "console",
     "console.intel_undo": "console", "console.share_new": "console", "console.shares": "console",
-    "console.share_revoke": "console",
+    "console.share_revoke": "console", "console.intel_report_new": "console",
+    "console.set_save": "console", "console.record_sets": "console", "console.record_set": "console",
+    "console.set_add": "console", "console.set_remove": "console", "console.set_delete": "console",
     "console.directory": "console", "console.directory_contact": "console", "console.directory_contact_new": "console",
     "console.directory_agencies": "console", "console.directory_agency": "console",
     "console.directory_agency_new": "console", "console.directory_links": "console", "console.directory_link": "console",
@@ -86,17 +88,18 @@ def world(app):
 AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
 REVIEWS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
-PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates"},
-         "analyst": {"records", "intel/candidates"},
-         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates", "audit",
-                   "audit.csv", "people", "people/new", "people/supervisor1"}}
+PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
+                        "intel/reports/new", "sets"},
+         "analyst": {"records", "intel/candidates", "intel/reports/new", "sets"},
+         "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
+                   "intel/reports/new", "sets", "audit", "audit.csv", "people", "people/new", "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
-    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates", "audit",
-                 "audit.csv", "people", "people/new", "people/supervisor1"):
+    for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
+                 "intel/reports/new", "sets", "audit", "audit.csv", "people", "people/new", "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]
@@ -127,7 +130,7 @@ def test_without_a_session_every_console_page_leads_to_sign_in_and_the_api_refus
         if GUARDS[rule.endpoint] != "console" or "GET" not in rule.methods:
             continue
         path = (rule.rule.replace("<device_id>", world["phones"]["own"]).replace("<rid>", world["records"]["own"])
-                .replace("<username>", "supervisor1"))
+                .replace("<username>", "supervisor1").replace("<int:set_id>", "1"))
         answer = anonymous.get(path)
         assert answer.status_code == 302 and "/console/login" in answer.location, path
     for path in ("/api/v1/records", f"/api/v1/records/{world['records']['own']}", "/api/v1/directory/reports",

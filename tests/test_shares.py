@@ -26,6 +26,11 @@ TO_COUNTRY = WITHOUT | {"vn_analyst"}
 
 @pytest.fixture
 def people(app):
+    return signed_in_readers(app)
+
+
+def signed_in_readers(app):
+    """{reader: (signed-in console client, API token)} for each of READERS."""
     out = {}
     for name, (role, agency) in READERS.items():
         client = app.test_client()

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from .. import crypto
 from ..access import service as access
+from ..access import sets as record_sets
 from ..access.models import Agency, User
 from ..audit import service as audit
 from ..devices.models import Device
@@ -45,11 +46,11 @@ def _cursor(record):
     return f"{record.received_at.isoformat()}|{record.rid}"
 
 
-@blp.get("/records")
-@signed_in()
-def records():
-    """Newest first, 50 a page, by (received_at, rid) keyset: page 500 costs what page 1 does."""
-    args = request.args
+FILTERS = ("form", "officer", "device", "species", "place", "from", "to", "review")
+
+
+def filtered(args):
+    """The records the console user may read that the list's filters (`args`) keep."""
     query = access.visible_records(g.console_user)
     if args.get("form"):
         query = query.where(Record.form == args["form"])
@@ -79,6 +80,15 @@ def records():
     elif args.get("review") in reviews.STATE_NAMES:
         query = query.where(select(RecordReview.rid).where(RecordReview.rid == Record.rid,
                                                            RecordReview.state == args["review"]).exists())
+    return query
+
+
+@blp.get("/records")
+@signed_in()
+def records():
+    """Newest first, 50 a page, by (received_at, rid) keyset: page 500 costs what page 1 does."""
+    args = request.args
+    query = filtered(args)
     if args.get("after") and "|" in args["after"]:
         at, rid = args["after"].split("|", 1)
         try:
@@ -89,11 +99,13 @@ def records():
     rows = db.session.scalars(query.order_by(Record.received_at.desc(), Record.rid.desc()).limit(PAGE + 1)).all()
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    filters = {name: args.get(name, "") for name in ("form", "officer", "device", "species", "place", "from", "to", "review")}
+    filters = {name: args.get(name, "") for name in FILTERS}
     next_url = url_for("console.records", **filters, after=_cursor(rows[-1])) if more else None
     forms = sorted({definition["form"]: definition["title"] for definition in published_definitions().values()}.items())
     return render_template("console/records.html", rows=rows, filters=filters, next_url=next_url, forms=forms,
-                           reviewed=reviews.states_of(row.rid for row in rows), review_names=reviews.STATE_NAMES)
+                           reviewed=reviews.states_of(row.rid for row in rows), review_names=reviews.STATE_NAMES,
+                           may_keep_sets=g.console_user.role in ("supervisor", "analyst", "admin"),
+                           max_set=record_sets.MAX_RECORDS)
 
 
 # -- one record ----------------------------------------------------------------------------------
@@ -184,7 +196,9 @@ def record(rid):
                            earlier=earlier, later=later, hidden_earlier=bool(found.supersedes and not earlier),
                            review=review, reviewer=db.session.get(User, review.reviewer_id) if review else None,
                            review_names=reviews.STATE_NAMES, may_review=_may_review(user, found),
-                           share=share_choices() if user.role in ("supervisor", "analyst", "admin") else None)
+                           share=share_choices() if user.role in ("supervisor", "analyst", "admin") else None,
+                           my_sets=[row for row, _count in record_sets.mine(user)]
+                           if user.role in ("supervisor", "analyst", "admin") else None)
 
 
 def _may_review(user, record):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..access.models import User
 from ..audit import service as audit
+from ..devices import desks
 from ..devices import service as devices
 from ..extensions import db
 from ..i18n import LANGUAGE_COOKIE, LOCALES
@@ -39,7 +40,7 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
-    from . import admin, carried, directory, intel, people, records, shares  # noqa: F401  (their pages join the blueprint before it is registered)
+    from . import admin, carried, directory, intel, people, records, reports, sets, shares  # noqa: F401  (their pages join the blueprint before it is registered)
 
     app.register_blueprint(blp)
 
@@ -292,10 +293,12 @@ def fleet():
     total, rows = len(rows), rows[(page - 1) * FLEET_PAGE:page * FLEET_PAGE]
     # Templates with blanks, translated once for all rows (Jinja's _() fills its blanks at once).
     per_row = {"seconds": _("%(seconds)s s"), "full": _("%(percent)d%% full")}
+    # Desk identities are not phones (they never sync, nor fall silent): listed apart.
+    desk_rows = desks.desks(None if g.console_user.role == "admin" else g.console_user.agency_id)
     return render_template("console/fleet.html", rows=rows, computed_at=moment, flag=flag, query=query, sort=sort,
                            flags=FLAGS, silent_days=current_app.config["CONSOLE_SILENT_DAYS"], per_row=per_row,
                            counts=counts, total=total, page=page, pages=pages, page_size=FLEET_PAGE,
-                           order=request.args.get("order", "asc"))
+                           order=request.args.get("order", "asc"), desks=desk_rows)
 
 
 # -- enrolling phones ----------------------------------------------------------------------------
@@ -364,8 +367,9 @@ def _device(device_id):
     from ..devices.models import Device
 
     device = db.session.get(Device, device_id)
-    if device is None or (g.console_user.role != "admin" and device.agency_id != g.console_user.agency_id):
-        abort(404)  # another agency's phone does not exist here
+    if device is None or device.is_desk or (g.console_user.role != "admin"
+                                            and device.agency_id != g.console_user.agency_id):
+        abort(404)  # another agency's phone does not exist here; a desk identity is no phone
     return device
 
 

@@ -1,5 +1,5 @@
-"""Share grants in the console (issue 18), plain pages: share a record, or the records naming
-an entity, with another agency or another country's analysts; the inbox of what was shared
+"""Share grants in the console (issue 18), plain pages: share a record, the records naming
+an entity, or a saved set of records (sets.py), with another agency or another country's analysts; the inbox of what was shared
 with me; what I shared, with the way to revoke it."""
 from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ..access import grants
 from ..access import service as access
+from ..access import sets
 from ..access.models import Agency
 from ..extensions import db
 from ..intel import service as intel
@@ -35,6 +36,11 @@ def _records_for(what, about):
             return []
         rids = {mention.key.split("/")[0] for mention in seen["mentions"]}
         return db.session.scalars(access.visible_records(user).where(Record.rid.in_(rids))).all()
+    if what == "records" and about.isdigit():
+        try:
+            return sets.records_of(user, sets.of(user, int(about)))
+        except LookupError:
+            return []
     return []
 
 

@@ -10,9 +10,10 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import config
+from .. import config, crypto
 from ..access import service as access
-from . import service
+from ..extensions import db
+from . import desks, service
 
 
 def print_enrollment(token_row, url, png_path):
@@ -138,3 +139,51 @@ def confirm(device_id):
         raise click.ClickException(str(error)) from error
     click.echo(ngettext("Confirmed %(device)s after %(num)d PIN reset.", "Confirmed %(device)s after %(num)d PIN resets.",
                         device.pin_resets, device=device_id))
+
+
+desks_cli = AppGroup("desks", help="Desk identities: what people file information reports under from the office.")
+
+
+def _person(username):
+    try:
+        return access.user_by_name(username)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@desks_cli.command("list")
+def list_desks():
+    """Every desk identity: its person, agency, state, records filed and the last filing (UTC)."""
+    rows = [[desk.id, desk.user.username if desk.user else "?", desk.agency.code,
+             _("revoked %(date)s", date=f"{desk.revoked_at:%Y-%m-%d}") if desk.revoked_at else _("active"),
+             str(filed), _when(last), crypto.fingerprint(desk.public_key)[:16]]
+            for desk, filed, last in desks.desks()]
+    echo_table([_("desk"), _("user"), _("agency"), _("state"), _("records filed"), _("last filed"), _("key")], rows)
+
+
+@desks_cli.command("create")
+@click.argument("username")
+def create_desk(username):
+    """Issue a new desk identity to an analyst, supervisor or administrator (their first filing
+    makes one too); the one they have is revoked. After a revocation, the only way back."""
+    try:
+        desk = desks.create(_person(username))
+    except desks.DeskRefused as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.code}: {error}") from error
+    db.session.commit()
+    click.echo(_("Desk identity %(desk)s for %(user)s, key %(fingerprint)s.", desk=desk.id, user=username,
+                 fingerprint=crypto.fingerprint(desk.public_key)))
+
+
+@desks_cli.command("revoke")
+@click.argument("username")
+@click.option("--reason", help="why, for the audit log")
+def revoke_desk(username, reason):
+    """Revoke a person's desk identity: nothing more is filed under it, and they file again only
+    once a new one is issued (flask desks create). Disabling a person revokes theirs."""
+    desk = desks.revoke(_person(username), reason)
+    db.session.commit()
+    if desk is None:
+        raise click.ClickException(_("%(user)s has no desk identity in force.", user=username))
+    click.echo(_("Revoked %(device)s.", device=desk.id))

@@ -10,14 +10,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..access.models import Agency
+from ..access.models import Agency, User
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 
 
+PHONE, DESK = "phone", "desk"
+
+
 class Device(db.Model):
+    """An identity that seals records: a phone (its key never leaves it), or a desk identity
+    (issue 18): the signing identity a console user files information reports under from the
+    office, its key generated and held by the server, wrapped under the key-encryption key
+    (devices/desks.py, PROTOCOL.md §3)."""
+
     __tablename__ = "devices"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=PHONE, server_default=PHONE)
+    # A desk identity's person, and its private key wrapped under the KEK (label "desk:<id>").
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     officer_name: Mapped[str | None] = mapped_column(Text)
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
@@ -37,10 +49,15 @@ class Device(db.Model):
     pin_resets: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     pin_resets_confirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     agency: Mapped[Agency] = relationship()
+    user: Mapped[User | None] = relationship()
 
     @property
     def active(self):
         return self.revoked_at is None
+
+    @property
+    def is_desk(self):
+        return self.kind == DESK
 
 
 class EnrollmentToken(db.Model):

@@ -21,7 +21,7 @@ from ..keys import service as keys
 from ..store.models import Record
 from ..sync.models import LedgerEntry
 from ..sync.schemas import MAX_TS_MS
-from .models import Device, EnrollmentToken, RequestNonce
+from .models import PHONE, Device, EnrollmentToken, RequestNonce
 
 # Request headers set by the phone (pwa/src/api.js) and the simulator (PROTOCOL.md §4).
 H_DEVICE, H_TIMESTAMP, H_OFFSET, H_NONCE, H_SIGNATURE = (
@@ -156,7 +156,8 @@ def authenticate(request):
             and 0 <= timestamp_ms <= MAX_TS_MS and abs(offset_ms) <= MAX_OFFSET_MS):
         ratelimit.refuse("auth_required")
     device = db.session.get(Device, device_id)
-    if device is None:
+    if device is None or device.is_desk:
+        # A desk identity never calls: its key never leaves the server (desks.py).
         ratelimit.refuse("unknown_device")
     message = crypto.request_message(request.method, signed_path(request), timestamp_ms, offset_ms, nonce,
                                      request.get_data())
@@ -242,18 +243,23 @@ def _prune_nonces(now):
 
 
 def fleet(agency_id=None):
-    """Every device (of one agency, when given), oldest enrollment first, with what a
+    """Every phone (of one agency, when given), oldest enrollment first, with what a
     supervisor looks for: when it last pushed and how many records it sealed never arrived
     (sequence numbers below its highest the ledger lacks). One grouped pass over the ledger
-    rows of those devices, not one query per device. Returns [(device, last_push or None, missing)]."""
-    devices = select(Device).options(joinedload(Device.agency)).order_by(Device.enrolled_at, Device.id)
+    rows of those devices, not one query per device. Returns [(device, last_push or None, missing)].
+    Desk identities are not phones: they never sync, are never silent and miss nothing
+    (desks.desks lists them)."""
+    phones = select(Device.id).where(Device.kind == PHONE)
+    devices = (select(Device).options(joinedload(Device.agency)).where(Device.kind == PHONE)
+               .order_by(Device.enrolled_at, Device.id))
     ledger = (select(LedgerEntry.device_id, func.max(LedgerEntry.seq).label("highest"),
                      func.count(LedgerEntry.seq.distinct()).label("received"),
                      func.max(LedgerEntry.received_at).label("last_record"))
               .where(LedgerEntry.device_id.is_not(None)).group_by(LedgerEntry.device_id))
     if agency_id is not None:
         devices = devices.where(Device.agency_id == agency_id)
-        ledger = ledger.where(LedgerEntry.device_id.in_(select(Device.id).where(Device.agency_id == agency_id)))
+        phones = phones.where(Device.agency_id == agency_id)
+    ledger = ledger.where(LedgerEntry.device_id.in_(phones))
     seen = {row.device_id: row for row in db.session.execute(ledger)}
     listed = []
     for device in db.session.scalars(devices):

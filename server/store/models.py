@@ -170,7 +170,7 @@ class Entity(db.Model):
     properties: Mapped[dict] = mapped_column(JSON)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)  # of its first mention
     country: Mapped[str] = mapped_column(String(2))
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"), index=True)
 
 
 class Mention(db.Model):

@@ -114,7 +114,8 @@ def accept_upload(data, file_name, user):
         raise CarriedFileError("carried_file_too_large")
     parsed = parse(data)
     device = db.session.get(Device, parsed.dev)
-    if device is None or (user.role != "admin" and device.agency_id != user.agency_id):
+    # A desk identity exports nothing: its records never wait in an outbox (devices/desks.py).
+    if device is None or device.is_desk or (user.role != "admin" and device.agency_id != user.agency_id):
         raise CarriedFileError("carried_unknown_device")
     upload = CarriedUpload(token=secrets.token_urlsafe(16), device_id=device.id, uploaded_by=user.id,
                            file_name=(file_name or "")[:200] or None, file_sha256=hashlib.sha256(data).hexdigest(),

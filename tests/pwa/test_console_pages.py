@@ -5,7 +5,8 @@ no English source string of the server's catalog left on screen.
 The tour, for one admin (who sees every page): the set-up link, the recovery codes, sign-in,
 the second factor, phones, enrollment (a code on screen, then a printed sheet), revoking a
 phone, records, one record, the review queue, alerts, the audit log, people, the directory (a
-sheet imported, contacts, wrong-number reports, agencies, links), and an expired form."""
+sheet imported, contacts, wrong-number reports, agencies, links), an information report filed
+from the office (the form, a problem shown beside its field, the record), and an expired form."""
 import csv
 import io
 import json
@@ -64,6 +65,11 @@ def station(tmp_path_factory):
     carried.seal(SEIZURE)
     station.outbox_file = tmp_path_factory.mktemp("carried") / "outbox.wlout"
     station.outbox_file.write_bytes(carried.export_outbox())
+    # An analyst's desk identity, which the phones page lists apart from the phones.
+    for args in (["users", "create", "desk-analyst", "--name", "Lê Thị Phân Tích", "--role", "analyst", "--agency",
+                  "VN-HQ-QN"], ["desks", "create", "desk-analyst"]):
+        made = station.app.test_cli_runner().invoke(args=args)
+        assert made.exit_code == 0, made.output
     yield station
     station.close()
 
@@ -139,6 +145,16 @@ def tour(page, station, username):
     page.locator("main a[href$='/evidence']").click()
     page.locator(".evidence-item").first.wait_for()
     yield "evidence sheet"
+    page.go_back()
+    page.locator("details:has(#set-new) > summary").click()
+    page.locator("#set-new").fill("Móng Cái case (demo)")
+    page.locator("form:has(#set-new) button[type=submit]").click()
+    page.locator("tr[data-rid]").first.wait_for()
+    yield "a saved set"
+    page.goto(station.public_url + "/console/sets")
+    page.locator("li[data-set]").first.wait_for()
+    yield "saved sets"
+    yield from report_tour(page, station)
     page.goto(station.public_url + "/console/enroll")
     page.locator("#officer").fill("Lê Văn Tám")
     page.locator("form.stack button[type=submit]").first.click()
@@ -152,6 +168,27 @@ def tour(page, station, username):
     page.locator("form.language button").click()
     page.locator("main p").first.wait_for()
     yield "expired form"
+
+
+def report_tour(page, station):
+    """Filing an information report from the office: the form, the form with a problem beside
+    its field (a person's nationality without their name), and the record it filed."""
+    page.goto(station.public_url + "/console/intel/reports/new")
+    page.locator("form.report-form").wait_for()
+    yield "file an information report"
+    page.locator("#f-date").fill("2026-11-18")
+    page.locator("#f-narrative").fill("Báo cáo công khai: một tài khoản rao bán vảy tê tê ở Móng Cái.")
+    for field, value in (("#f-source_type", "public_report"), ("#f-source_grade-reliability", "C"),
+                         ("#f-source_grade-credibility", "3"), ("#f-handling", "national"),
+                         ("#f-people-0-nationality", "CN")):
+        page.locator(field).select_option(value)
+    page.locator("form.report-form > button[type=submit]:not(.implicit-submit)").click()
+    page.locator("#f-people-0-name-error").wait_for()
+    yield "an information report with a problem"
+    page.locator("#f-people-0-name").fill("王伟")
+    page.locator("#f-people-0-name").press("Enter")  # Enter in a field files; it adds no row
+    page.locator("table.fields").wait_for()
+    yield "a filed information report"
 
 
 def directory_tour(page, station, username):
@@ -210,7 +247,8 @@ DIRECTORY_PAGES = ["directory import", "directory import problems", "directory i
                    "add a link"]
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
          "review queue", "alerts", "audit log", "people", "add a person", "a person", *DIRECTORY_PAGES, "carried in",
-         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "shared with me", "record", "evidence sheet", "enrollment code", "enrollment sheet", "expired form"]
+         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "shared with me", "record", "evidence sheet", "a saved set", "saved sets", "file an information report", "an information report with a problem",
+         "a filed information report", "enrollment code", "enrollment sheet", "expired form"]
 
 
 def test_every_console_page_passes_axe_and_the_content_security_policy(station, tmp_path):
