@@ -13,7 +13,8 @@ for each of them:
 Records are never changed; only mentions' entity and the entity rows are.
 
 Phones are shared and common names are common: a key held by more than KEY_LIMIT mentions
-is too weak to compare on (the newest KEY_LIMIT are taken)."""
+is too weak to compare on alone: KEY_LIMIT of them are taken, by mention key (a stable choice,
+the same on every run and after a rebuild), and the mention's other keys find the rest."""
 import re
 from dataclasses import dataclass, field
 
@@ -272,7 +273,7 @@ def split(entity_id):
 
 
 def _peers_by_key(keys):
-    """{key: [mention key]} of the mentions filed under these keys: the newest KEY_LIMIT per key."""
+    """{key: [mention key]} of the mentions filed under these keys: KEY_LIMIT per key, by mention key."""
     ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
         partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
         MentionKey.key.in_(keys)).subquery()
