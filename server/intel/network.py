@@ -116,7 +116,8 @@ class View:
     def _sources(self, column_entity, column_id, nodes):
         whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
         parts = [i for n in nodes for i in self.nodes[n].mention_ids]
-        return or_(column_entity.in_(whole), column_id.in_(parts))
+        # Only what is there: an empty IN beside an OR would keep the planner off the indexes.
+        return or_(*([column_entity.in_(whole)] if whole else []), *([column_id.in_(parts)] if parts else []))
 
     def _node_of_source(self, entity_id, mention_id):
         return self._of_entity.get(entity_id) or self._of_mention[mention_id]
