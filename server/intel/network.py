@@ -10,8 +10,8 @@ Everything is computed over the records the reader may read, with the one access
 inside each query (access.readable), and an entity is the reader's own view of it: a record
 they may not see never adds a node, a link, a path or a count, nor joins two mentions into one
 node. An entity all of whose mentions the reader may see is theirs whole; one with a mention
-hidden from them is split into what they may see of it (service.seen_entity), which is rare
-and computed apart.
+hidden from them is split into what they may see of it (service.seen_entity's rule, for all
+such entities of a hop at once).
 
 The search goes out a hop at a time, every node of a hop together: one query for the records
 the hop's entities are named in and everything else named there, one for the phones they
@@ -25,8 +25,7 @@ from ..access import service as access
 from ..extensions import db
 from ..store.models import (InformationReport, MarketItem, MarketObservation, Mention, Record, Seizure,
                             SeizureItem)
-from . import service
-from .models import MentionKey
+from .models import Judgement, MentionKey
 
 LIMIT = 500  # entities at most in one answer; the answer says when it was cut
 
@@ -100,18 +99,40 @@ class View:
                 node = f"m:{first.key}"
                 self.nodes[node] = Node(node, first.schema, first.caption, count, entity_id=entity_id)
                 self._of_entity[entity_id] = node
-            for row in mentions:
-                if row.entity_id in partial and row.id not in self._of_mention:
-                    self._place_part(row.id)
+            if partial:
+                self._place_parts(partial)
         return {row.id: self._of_entity.get(row.entity_id) or self._of_mention[row.id] for row in mentions}
 
-    def _place_part(self, mention_id):
-        key = db.session.scalar(select(Mention.key).where(Mention.id == mention_id))
-        seen = service.seen_entity(self.user, key)["mentions"]
-        node = f"m:{seen[0].key}"
-        self.nodes[node] = Node(node, seen[0].schema, seen[0].caption, len(seen), mention_ids=[m.id for m in seen])
-        for member in seen:
-            self._of_mention[member.id] = node
+    def _place_parts(self, entity_ids):
+        """The parts of partly hidden entities the reader may see, by service.seen_entity's rule
+        for all of them at once: an entity's mentions the reader may see, joined by the "same"
+        judgements between two of those."""
+        theirs = (select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption)
+                  .join(Record, Record.id == Mention.record_id).where(Mention.entity_id.in_(entity_ids), self.readable))
+        visible = {m.key: m for m in db.session.execute(theirs.order_by(Mention.id))}
+        keys = theirs.with_only_columns(Mention.key)
+        parent = {key: key for key in visible}
+
+        def root(key):
+            while parent[key] != key:
+                parent[key] = parent[parent[key]]
+                key = parent[key]
+            return key
+
+        for left, right in db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
+                Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(keys),
+                Judgement.right_key.in_(keys))):
+            if visible[left].entity_id == visible[right].entity_id:
+                parent[root(left)] = root(right)
+        parts = {}
+        for key, mention in visible.items():  # in id order: a part's first mention names its node
+            parts.setdefault(root(key), []).append(mention)
+        for members in parts.values():
+            node = f"m:{members[0].key}"
+            self.nodes[node] = Node(node, members[0].schema, members[0].caption, len(members),
+                                    mention_ids=[m.id for m in members])
+            for member in members:
+                self._of_mention[member.id] = node
 
     def _sources(self, column_entity, column_id, nodes):
         whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
