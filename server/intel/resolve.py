@@ -12,13 +12,16 @@ for each of them:
 - else nothing.
 Records are never changed; only mentions' entity and the entity rows are.
 
-Phones are shared and common names are common: a key held by more than KEY_LIMIT mentions
-is too weak to compare on alone: KEY_LIMIT of them are taken, by mention key (a stable choice,
-the same on every run and after a rebuild), and the mention's other keys find the rest."""
+Phones are shared and common names are common: of a strong identifier held by more than
+KEY_LIMIT mentions, KEY_LIMIT are taken, by mention key (a stable choice, the same on every run
+and after a rebuild); a name reading held by more than CROWDED mentions finds none (a name
+that common proves nothing alone: Nguyễn Văn Hùng is thousands of people), and a mention
+bearing it meets the others through its strong identifiers."""
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy.dialects import postgresql
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -27,6 +30,7 @@ from . import names
 from .models import Candidate, Judgement, MentionKey
 
 KEY_LIMIT = 200
+CROWDED = 50
 CANDIDATE_SIMILARITY = 0.88
 BATCH = 500
 _PLATE = re.compile(r"[^0-9A-Z]")
@@ -272,14 +276,45 @@ def split(entity_id):
     return made
 
 
-def _peers_by_key(keys):
-    """{key: [mention key]} of the mentions filed under these keys: KEY_LIMIT per key, by mention key."""
-    ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
-        partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
-        MentionKey.key.in_(keys)).subquery()
+def _filed_under(keys, limit):
+    """{key: [mention key]}: up to `limit` mentions filed under each of `keys`, by mention key."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Each key's first `limit` rows read off the (key, mention) index, however crowded it is.
+        wanted = (func.unnest(bindparam("keys", list(keys), type_=postgresql.ARRAY(String)))
+                  .table_valued("key").render_derived())
+        taken = (select(MentionKey.mention).where(MentionKey.key == wanted.c.key)
+                 .order_by(MentionKey.mention.desc()).limit(limit).lateral())
+        query = select(wanted.c.key, taken.c.mention).select_from(wanted).join(taken, true())
+    else:
+        ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
+            partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
+            MentionKey.key.in_(keys)).subquery()
+        query = select(ranked.c.key, ranked.c.mention).where(ranked.c.rank <= limit)
     found = {}
-    for key, mention_key in db.session.execute(select(ranked.c.key, ranked.c.mention).where(ranked.c.rank <= KEY_LIMIT)):
+    for key, mention_key in db.session.execute(query):
         found.setdefault(key, []).append(mention_key)
+    return found
+
+
+def _peers_by_key(keys):
+    """{key: [mention key]} of the mentions filed under these keys: KEY_LIMIT per strong key; all
+    of a name key's, unless more than CROWDED hold it: a name that common says nothing alone
+    (the strong identifiers of those who bear it are keys of their own)."""
+    strong = [key for key in keys if not key.startswith("n:")]
+    named = [key for key in keys if key.startswith("n:")]
+    found = _filed_under(strong, KEY_LIMIT) if strong else {}
+    for key, mentions in (_filed_under(named, CROWDED + 1) if named else {}).items():
+        if len(mentions) <= CROWDED:
+            found[key] = mentions
+    return found
+
+
+def _mentions_by_key(keys, chunk=10_000):
+    """{key: Mention}, asked in chunks (a query holds at most 65,535 parameters)."""
+    keys, found = sorted(keys), {}
+    for start in range(0, len(keys), chunk):
+        found.update((m.key, m) for m in db.session.scalars(select(Mention).where(
+            Mention.key.in_(keys[start:start + chunk]))))
     return found
 
 
@@ -313,7 +348,7 @@ class Batch:
         every_key = set().union(*self.keys.values())
         self.filed = _peers_by_key(every_key) if every_key else {}
         met = {peer for peers in self.filed.values() for peer in peers}
-        self.loaded = {m.key: m for m in db.session.scalars(select(Mention).where(Mention.key.in_(met)))}
+        self.loaded = _mentions_by_key(met)
         self.judged = {(j.left_key, j.right_key): j for j in db.session.scalars(select(Judgement).where(
             or_(Judgement.left_key.in_(batch_keys), Judgement.right_key.in_(batch_keys)), Judgement.undone_at.is_(None)))}
         self.new_candidates, self.touched = [], set()
