@@ -81,8 +81,8 @@ def measure(app, population, order):
                                   .order_by(Mention.id)).all()
         entity_of = {mention_key: entity for mention_key, entity in rows}
         truth = {mention_key: population.mentions[index] for (mention_key, _), index in zip(rows, order, strict=True)}
-        candidate_pairs = {frozenset((entity_of[c.left_key], entity_of[c.right_key]))
-                           for c in db.session.scalars(select(Candidate)) if c.left_key in entity_of}
+        candidates = [(c.left_key, c.right_key) for c in db.session.scalars(select(Candidate)) if c.left_key in entity_of]
+        candidate_pairs = {frozenset((entity_of[left], entity_of[right])) for left, right in candidates}
     clusters = defaultdict(list)
     for mention_id, entity in entity_of.items():
         clusters[entity].append(truth[mention_id])
@@ -104,6 +104,9 @@ def measure(app, population, order):
             found += entity_of[a] == entity_of[b] or frozenset((entity_of[a], entity_of[b])) in candidate_pairs
     return {"precision": true_merged / merged if merged else 1.0, "recall": found / true_pairs if true_pairs else 1.0,
             "hard_precision": hard_true / hard_merged if hard_merged else 1.0, "merged_pairs": merged,
+            "candidates": len(candidates),
+            "candidate_precision": (sum(truth[left].person == truth[right].person for left, right in candidates)
+                                    / len(candidates) if candidates else 1.0),
             "hard_merged_pairs": hard_merged, "true_pairs": true_pairs, "entities": len(clusters),
             "people": len(by_person)}
 
@@ -125,6 +128,8 @@ def main():
     print(f"filed and resolved {len(population.mentions)} mentions of {figures['people']} people in {elapsed:.1f} s "
           f"({figures['entities']} entities; {figures['merged_pairs']} merged pairs, {figures['hard_merged_pairs']} "
           f"touching hard negatives; {figures['true_pairs']} true pairs)")
+    print(f"candidates for analysts: {figures['candidates']}, of which {figures['candidate_precision']:.1%} "
+          "are truly one person (not a target: what an analyst is asked to judge)")
     for name, target in TARGETS.items():
         mark = "" if figures[name] >= target else "  MISSED"
         print(f"{name}: {figures[name]:.4f} (target >= {target}){mark}")

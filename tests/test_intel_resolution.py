@@ -118,6 +118,10 @@ def test_names_meet_across_scripts_and_homophones_do_not_merge():
     assert not names.compatible("Nguyễn Văn Hùng", "Nguyễn Văn Hưng")
     assert not names.compatible("Tran Van Nam", "Tran Van Lam")
     assert names.block_keys("王伟") & names.block_keys("汪伟")  # still compared, as candidates
+    # Without an identifier, a name is worth an analyst's time only the same or one slip away.
+    assert names.near("Nguyen Van Hung", "Nguyen Van Hunq") and names.near("Vương Vĩ", "Wang Wei")
+    assert names.near("Somphone Keomany", "Keomany Somphon")
+    assert not names.near("Nguyen Van Hung", "Nguyen Van Hai") and not names.near("Tran Van Nam", "Tran Thi Lan")
 
 
 def test_an_analysts_judgement_holds_when_the_store_is_rebuilt_from_the_ledger(app):

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
-from rigour.text import ascii_text, jaro_winkler
+from rigour.text import ascii_text, jaro_winkler, levenshtein
 
 DATA = Path(__file__).parent / "data"
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
@@ -190,6 +190,26 @@ def similarity(a, b):
             for text_r, skeleton_r in right:
                 best = max(best, jaro_winkler(text_l, text_r), jaro_winkler(skeleton_l, skeleton_r) * 0.98)
     return best
+
+
+def near(a, b):
+    """Whether two names read alike but for one slip: a reading of each (a bridged one meeting
+    only an own one) with the same words but one, and that one a letter off ("Hunq" for "Hung",
+    "Phuong" for "Phuong"). What a name-only candidate needs: Nguyen Van Hung and Nguyen Van Hai
+    are alike by Jaro-Winkler, and two people."""
+    (own_a, bridged_a), (own_b, bridged_b) = _spellings(a), _spellings(b)
+    for left, right in ((own_a, own_b), (own_a, bridged_b), (bridged_a, own_b)):
+        for text_l, _ in left:
+            for text_r, _ in right:
+                if text_l == text_r:
+                    return True
+                words_l, words_r = text_l.split(), text_r.split()
+                if len(words_l) != len(words_r):
+                    continue
+                differ = [(x, y) for x, y in zip(words_l, words_r, strict=True) if x != y]
+                if len(differ) == 1 and levenshtein(*differ[0]) <= 1:
+                    return True
+    return False
 
 
 @lru_cache(maxsize=65536)

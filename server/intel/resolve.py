@@ -118,7 +118,9 @@ def compare(a, b, shared_phones=frozenset()):
     score = round(min(1.0, (0.6 if shared else 0.0) + 0.4 * similarity - 0.3 * len(conflicts)), 3)
     identity_enough = bool(shared) and (compatible if named else True)
     merge = identity_enough and not conflicts
-    candidate = not merge and (bool(keys) or (named and similarity >= CANDIDATE_SIMILARITY))
+    # Without an identifier, only a name that is the same or one slip away is worth an analyst's time.
+    near = named and similarity >= CANDIDATE_SIMILARITY and any(names.near(x, y) for x, y in pairs)
+    candidate = not merge and (bool(keys) or near)
     return Comparison(score, features, merge, candidate)
 
 
