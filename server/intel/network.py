@@ -18,7 +18,8 @@ the hop's entities are named in and everything else named there, one for the pho
 share, one to tell whole entities from partly hidden ones."""
 
 import networkx as nx
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, any_, bindparam, case, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from ..access import service as access
@@ -46,6 +47,15 @@ def _record_filters(since, until, species):
         conditions.append(or_(Record.id.in_(select(SeizureItem.record_id).where(SeizureItem.species == species)),
                               Record.id.in_(select(MarketItem.record_id).where(MarketItem.species == species))))
     return conditions
+
+
+def _among(column, values):
+    """`column IN values`; on PostgreSQL as one array parameter (= ANY), since a hop names
+    thousands of entities."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 class Node:
@@ -82,35 +92,33 @@ class View:
         unknown = {row.entity_id for row in mentions if row.entity_id not in self._of_entity
                    and row.id not in self._of_mention}
         if unknown:
-            hidden = func.sum(case((self.readable, 0), else_=1))
-            partial = set()
-            firsts = {}
-            for entity_id, first, count, hidden_count in db.session.execute(
-                    select(Mention.entity_id, func.min(Mention.id), func.count(), hidden)
-                    .join(Record, Record.id == Mention.record_id).where(Mention.entity_id.in_(unknown))
-                    .group_by(Mention.entity_id)):
-                if hidden_count:
-                    partial.add(entity_id)
-                else:
-                    firsts[first] = (entity_id, count)
-            for first in db.session.execute(select(Mention.id, Mention.key, Mention.schema, Mention.caption)
-                                            .where(Mention.id.in_(firsts))):
-                entity_id, count = firsts[first.id]
-                node = f"m:{first.key}"
-                self.nodes[node] = Node(node, first.schema, first.caption, count, entity_id=entity_id)
-                self._of_entity[entity_id] = node
-            if partial:
-                self._place_parts(partial)
+            self._place_entities(unknown)
         return {row.id: self._of_entity.get(row.entity_id) or self._of_mention[row.id] for row in mentions}
 
-    def _place_parts(self, entity_ids):
-        """The parts of partly hidden entities the reader may see, by service.seen_entity's rule
-        for all of them at once: an entity's mentions the reader may see, joined by the "same"
-        judgements between two of those."""
-        theirs = (select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption)
-                  .join(Record, Record.id == Mention.record_id).where(Mention.entity_id.in_(entity_ids), self.readable))
-        visible = {m.key: m for m in db.session.execute(theirs.order_by(Mention.id))}
-        keys = theirs.with_only_columns(Mention.key)
+    def _place_entities(self, entity_ids):
+        """The nodes of these entities as the reader sees them, from every mention of theirs (one
+        query): an entity all of whose mentions they may see is theirs whole; one that has a
+        mention they may not see is split by service.seen_entity's rule, for all such at once
+        (a second query): its mentions they may see, joined by the "same" judgements between two
+        of those."""
+        every = db.session.execute(
+            select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption,
+                   case((self.readable, True), else_=False).label("theirs"))
+            .join(Record, Record.id == Mention.record_id).where(_among(Mention.entity_id, entity_ids))
+            .order_by(Mention.id)).all()
+        by_entity = {}
+        for mention in every:
+            by_entity.setdefault(mention.entity_id, []).append(mention)
+        visible = {}
+        for entity_id, members in by_entity.items():
+            if all(member.theirs for member in members):
+                node = f"m:{members[0].key}"
+                self.nodes[node] = Node(node, members[0].schema, members[0].caption, len(members), entity_id=entity_id)
+                self._of_entity[entity_id] = node
+            else:
+                visible.update((member.key, member) for member in members if member.theirs)
+        if not visible:
+            return
         parent = {key: key for key in visible}
 
         def root(key):
@@ -120,12 +128,11 @@ class View:
             return key
 
         for left, right in db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
-                Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(keys),
-                Judgement.right_key.in_(keys))):
-            if visible[left].entity_id == visible[right].entity_id:
+                _among(Judgement.left_key, list(visible)), Judgement.verdict == "same", Judgement.undone_at.is_(None))):
+            if right in visible and visible[left].entity_id == visible[right].entity_id:
                 parent[root(left)] = root(right)
         parts = {}
-        for key, mention in visible.items():  # in id order: a part's first mention names its node
+        for key, mention in sorted(visible.items(), key=lambda item: item[1].id):  # a part's first names its node
             parts.setdefault(root(key), []).append(mention)
         for members in parts.values():
             node = f"m:{members[0].key}"
@@ -138,7 +145,7 @@ class View:
         whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
         parts = [i for n in nodes for i in self.nodes[n].mention_ids]
         # Only what is there: an empty IN beside an OR would keep the planner off the indexes.
-        return or_(*([column_entity.in_(whole)] if whole else []), *([column_id.in_(parts)] if parts else []))
+        return or_(*([_among(column_entity, whole)] if whole else []), *([_among(column_id, parts)] if parts else []))
 
     def _node_of_source(self, entity_id, mention_id):
         return self._of_entity.get(entity_id) or self._of_mention[mention_id]
