@@ -18,7 +18,7 @@ the hop's entities are named in and everything else named there, one for the pho
 share, one to tell whole entities from partly hidden ones."""
 
 import networkx as nx
-from sqlalchemy import and_, any_, bindparam, case, or_, select
+from sqlalchemy import and_, any_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
@@ -62,8 +62,9 @@ class Node:
     """An entity as one reader sees it: whole (`entity_id`: every mention of it is theirs) or
     the part of one they may see (`mention_ids`)."""
 
-    def __init__(self, node_id, schema, caption, mentions, entity_id=None, mention_ids=()):
-        self.id, self.schema, self.caption, self.mentions = node_id, schema, caption, mentions
+    def __init__(self, node_id, schema, caption, keys, entity_id=None, mention_ids=()):
+        self.id, self.schema, self.caption, self.keys = node_id, schema, caption, tuple(keys)
+        self.mentions = len(self.keys)
         self.entity_id, self.mention_ids = entity_id, tuple(mention_ids)
 
 
@@ -78,6 +79,7 @@ class View:
         self.nodes = {}  # node id -> Node
         self._of_entity = {}  # entity id -> node id, for whole entities
         self._of_mention = {}  # mention id -> node id, for the parts of partly hidden ones
+        self._of_key = {}  # mention key -> node id, for every mention placed
 
     def start(self, mention_key):
         """The node of a mention the reader may see, or None."""
@@ -101,22 +103,25 @@ class View:
         mention they may not see is split by service.seen_entity's rule, for all such at once
         (a second query): its mentions they may see, joined by the "same" judgements between two
         of those."""
+        # Two plain lookups rather than one join: each is read off its index whatever the size.
         every = db.session.execute(
-            select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption,
-                   case((self.readable, True), else_=False).label("theirs"))
-            .join(Record, Record.id == Mention.record_id).where(_among(Mention.entity_id, entity_ids))
-            .order_by(Mention.id)).all()
+            select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption, Mention.record_id)
+            .where(_among(Mention.entity_id, entity_ids)).order_by(Mention.id)).all()
+        readable = set(db.session.scalars(select(Record.id).where(
+            _among(Record.id, {mention.record_id for mention in every}), self.readable)))
         by_entity = {}
         for mention in every:
             by_entity.setdefault(mention.entity_id, []).append(mention)
         visible = {}
         for entity_id, members in by_entity.items():
-            if all(member.theirs for member in members):
+            if all(member.record_id in readable for member in members):
                 node = f"m:{members[0].key}"
-                self.nodes[node] = Node(node, members[0].schema, members[0].caption, len(members), entity_id=entity_id)
+                self.nodes[node] = Node(node, members[0].schema, members[0].caption, [m.key for m in members],
+                                        entity_id=entity_id)
                 self._of_entity[entity_id] = node
+                self._of_key.update((member.key, node) for member in members)
             else:
-                visible.update((member.key, member) for member in members if member.theirs)
+                visible.update((member.key, member) for member in members if member.record_id in readable)
         if not visible:
             return
         parent = {key: key for key in visible}
@@ -136,10 +141,11 @@ class View:
             parts.setdefault(root(key), []).append(mention)
         for members in parts.values():
             node = f"m:{members[0].key}"
-            self.nodes[node] = Node(node, members[0].schema, members[0].caption, len(members),
+            self.nodes[node] = Node(node, members[0].schema, members[0].caption, [m.key for m in members],
                                     mention_ids=[m.id for m in members])
             for member in members:
                 self._of_mention[member.id] = node
+                self._of_key[member.key] = node
 
     def _sources(self, column_entity, column_id, nodes):
         whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
@@ -161,14 +167,15 @@ class View:
         if self.roles:
             named = named.where(other.role.in_(self.roles))
         rows = db.session.execute(named).all()
-        holder, held = aliased(MentionKey), aliased(MentionKey)
+        # Phones: those the nodes' mentions were recorded with, then who else the reader may see
+        # was recorded with them; each a lookup on an index of mention_keys.
+        held = db.session.execute(select(MentionKey.mention, MentionKey.key).where(
+            _among(MentionKey.mention, [key for node in nodes for key in self.nodes[node].keys]),
+            MentionKey.key.startswith("phone:"))).all()
         phones = db.session.execute(
-            select(source.entity_id, source.id, holder.key.label("phone"), other.id.label("other_id"),
-                   other.entity_id.label("other_entity"))
-            .join(holder, holder.mention == source.key).join(held, held.key == holder.key)
-            .join(other, other.key == held.mention).join(Record, Record.id == other.record_id)
-            .where(self._sources(source.entity_id, source.id, nodes), holder.key.startswith("phone:"),
-                   self.readable)).all()
+            select(MentionKey.key.label("phone"), Mention.id.label("other_id"), Mention.entity_id.label("other_entity"))
+            .join(Mention, Mention.key == MentionKey.mention).join(Record, Record.id == Mention.record_id)
+            .where(_among(MentionKey.key, {phone for _, phone in held}), self.readable)).all() if held else []
         placed = self._place([_Met(row.other_id, row.other_entity) for row in rows + phones])
         links, steps = set(), []
         for row in rows:
@@ -176,11 +183,16 @@ class View:
             links.add((there, hub, row.role, row.rid))
             if there != here:
                 steps.append((here, hub, there))
+        holders = {}
         for row in phones:
-            here, there = self._node_of_source(row.entity_id, row.id), placed[row.other_id]
-            links.update({(here, row.phone, "phone", None), (there, row.phone, "phone", None)})
-            if there != here:
-                steps.append((here, row.phone, there))
+            holders.setdefault(row.phone, []).append(placed[row.other_id])
+        for mention_key, phone in held:
+            here = self._of_key[mention_key]
+            links.add((here, phone, "phone", None))
+            for there in holders.get(phone, ()):
+                if there != here:
+                    links.add((there, phone, "phone", None))
+                    steps.append((here, phone, there))
         return links, steps
 
 
