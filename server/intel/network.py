@@ -132,8 +132,13 @@ class View:
                 key = parent[key]
             return key
 
+        seen_of = {}
+        for mention in visible.values():
+            seen_of[mention.entity_id] = seen_of.get(mention.entity_id, 0) + 1
+        joinable = [key for key, mention in visible.items() if seen_of[mention.entity_id] > 1]  # one alone is a part
         for left, right in db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
-                _among(Judgement.left_key, list(visible)), Judgement.verdict == "same", Judgement.undone_at.is_(None))):
+                _among(Judgement.left_key, joinable), Judgement.verdict == "same",
+                Judgement.undone_at.is_(None))) if joinable else ():
             if right in visible and visible[left].entity_id == visible[right].entity_id:
                 parent[root(left)] = root(right)
         parts = {}
