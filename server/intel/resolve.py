@@ -30,7 +30,7 @@ from . import names
 from .models import Candidate, Judgement, MentionKey
 
 KEY_LIMIT = 200
-CROWDED = 200
+CROWDED = 100
 CANDIDATE_SIMILARITY = 0.88
 BATCH = 500
 _PLATE = re.compile(r"[^0-9A-Z]")
