@@ -26,6 +26,7 @@ from ..access import service as access
 from ..extensions import db
 from ..store.models import (InformationReport, MarketItem, MarketObservation, Mention, Record, Seizure,
                             SeizureItem)
+from . import resolve
 from .models import Judgement, MentionKey
 
 LIMIT = 500  # entities at most in one answer; the answer says when it was cut
@@ -136,26 +137,16 @@ class View:
                 visible.update((member.key, member) for member in members if member.record_id in readable)
         if not visible:
             return
-        parent = {key: key for key in visible}
-
-        def root(key):
-            while parent[key] != key:
-                parent[key] = parent[parent[key]]
-                key = parent[key]
-            return key
-
         seen_of = {}
         for mention in visible.values():
             seen_of[mention.entity_id] = seen_of.get(mention.entity_id, 0) + 1
         joinable = [key for key, mention in visible.items() if seen_of[mention.entity_id] > 1]  # one alone is a part
-        for left, right in db.session.execute(_by(select(Judgement.left_key, Judgement.right_key).where(
-                Judgement.verdict == "same", Judgement.undone_at.is_(None)), Judgement.left_key, joinable)) if joinable else ():
-            if right in visible and visible[left].entity_id == visible[right].entity_id:
-                parent[root(left)] = root(right)
-        parts = {}
-        for key, mention in sorted(visible.items(), key=lambda item: item[1].id):  # a part's first names its node
-            parts.setdefault(root(key), []).append(mention)
-        for members in parts.values():
+        edges = db.session.execute(_by(select(Judgement.left_key, Judgement.right_key).where(
+            Judgement.verdict == "same", Judgement.undone_at.is_(None)), Judgement.left_key, joinable)) if joinable else ()
+        in_order = sorted(visible, key=lambda key: visible[key].id)  # a part's first mention names its node
+        for keys in resolve.connected(in_order, [(left, right) for left, right in edges if right in visible
+                                                 and visible[left].entity_id == visible[right].entity_id]).values():
+            members = [visible[key] for key in keys]
             node = f"m:{members[0].key}"
             self.nodes[node] = Node(node, members[0].schema, members[0].caption, [m.key for m in members],
                                     mention_ids=[m.id for m in members])

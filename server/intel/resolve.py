@@ -239,12 +239,9 @@ def merge_entities(keep_id, other_id, touched=None):
     return keep_id
 
 
-def split(entity_id):
-    """Recompute an entity from its active "same" edges: each connected part keeps or gets an
-    entity of its own (the part holding the entity's first mention keeps its id)."""
-    mentions = db.session.execute(select(Mention.id, Mention.key).where(Mention.entity_id == entity_id)
-                                  .order_by(Mention.id)).all()
-    members = [key for _, key in mentions]
+def connected(members, edges):
+    """{root: [member]} of the parts `edges` (pairs of members) join `members` into, each part's
+    members in the order given."""
     parent = {member: member for member in members}
 
     def root(node):
@@ -253,13 +250,23 @@ def split(entity_id):
             node = parent[node]
         return node
 
-    for left, right in db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
-            Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(members),
-            Judgement.right_key.in_(members))):
+    for left, right in edges:
         parent[root(left)] = root(right)
     parts = {}
     for member in members:
         parts.setdefault(root(member), []).append(member)
+    return parts
+
+
+def split(entity_id):
+    """Recompute an entity from its active "same" edges: each connected part keeps or gets an
+    entity of its own (the part holding the entity's first mention keeps its id)."""
+    mentions = db.session.execute(select(Mention.id, Mention.key).where(Mention.entity_id == entity_id)
+                                  .order_by(Mention.id)).all()
+    members = [key for _, key in mentions]
+    parts = connected(members, db.session.execute(select(Judgement.left_key, Judgement.right_key).where(
+        Judgement.verdict == "same", Judgement.undone_at.is_(None), Judgement.left_key.in_(members),
+        Judgement.right_key.in_(members))))
     entity = db.session.get(Entity, entity_id)
     made = []
     order = {key: position for position, key in enumerate(members)}
