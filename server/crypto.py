@@ -67,6 +67,11 @@ class CryptoError(Exception):
 
 # -- encodings -------------------------------------------------------------------
 
+def compact_json(value) -> bytes:
+    """JSON as a device writes a header, a document or a body: no spaces, UTF-8."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def b64e(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

@@ -57,10 +57,6 @@ class BadAnswer(DeviceError):
     """An answer whose signature does not check against the request: no answer at all."""
 
 
-def _compact(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 class SimulatedDevice:
     PUSH = "/api/v1/sync/push"
     ENROLL = "/api/v1/enroll"
@@ -93,7 +89,7 @@ class SimulatedDevice:
         fragment = parse_qs(urlsplit(url_or_token).fragment) if "#" in url_or_token else {}
         token = fragment["t"][0] if fragment else url_or_token
         public = crypto.public_raw(self.key)
-        body = _compact({"token": token, "public_key": crypto.b64e(public),
+        body = crypto.compact_json({"token": token, "public_key": crypto.b64e(public),
                          "proof": crypto.b64e(crypto.sign(self.key, crypto.enroll_message(token)))})
         nonce = secrets.token_urlsafe(16)
         answer = self.transport.request("POST", self.ENROLL, body,
@@ -117,7 +113,7 @@ class SimulatedDevice:
     def seal(self, fields, form="seizure", version=1, supersedes=None, rid=None, tz=None, pin_resets=None):
         rid = rid or str(uuid.uuid4())
         self.seq += 1
-        header = _compact({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
+        header = crypto.compact_json({"v": 1, "rid": rid, "dev": self.device_id, "seq": self.seq, "ts": self.device_ms(),
                            "kid": self.intake[0], "prev": self.prev})
         document = {"form": form, "version": version, "fields": fields}
         if supersedes:
@@ -126,7 +122,7 @@ class SimulatedDevice:
             document["tz"] = tz
         if pin_resets is not None:
             document["pin_resets"] = pin_resets
-        ct, sig = crypto.seal_record(self.key, self.intake[1], header, _compact(document))
+        ct, sig = crypto.seal_record(self.key, self.intake[1], header, crypto.compact_json(document))
         self.prev = crypto.b64e(crypto.envelope_digest(header, ct, sig))
         self.outbox[rid] = {"h": crypto.b64e(header), "ct": crypto.b64e(ct), "sig": crypto.b64e(sig)}
         return rid
@@ -179,7 +175,7 @@ class SimulatedDevice:
         with the one held (PROTOCOL.md §7, §9); a contradiction raises LogAlarm."""
         rids = list(self.outbox) if rids is None else rids
         held = self.held_log()
-        body = _compact({"records": [self.outbox[rid] for rid in rids], **({"app": app} if app else {}),
+        body = crypto.compact_json({"records": [self.outbox[rid] for rid in rids], **({"app": app} if app else {}),
                          **({"log": held} if held else {})})
         answer = self.post_signed(self.PUSH, body)
         if answer.status not in (200, 403):

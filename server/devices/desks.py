@@ -15,7 +15,6 @@ A desk is made on its person's first filing (or by `flask desks create`), revoke
 disabled (or by `flask desks revoke`); a revoked desk files nothing, and its person files again
 only once an administrator issues a new one. Someone moved to another agency gets a new desk at
 their next filing: a desk files for one agency, as a phone does."""
-import json
 import uuid
 from dataclasses import dataclass
 
@@ -64,10 +63,6 @@ class Filed:
 
 def _label(device_id):
     return f"desk:{device_id}"
-
-
-def _compact(value):
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def active_desk(user):
@@ -168,9 +163,9 @@ def seal(desk, fields):
     intake_key = keys.current_intake()
     last_seq, last_digest = _last(desk)
     rid, seq = str(uuid.uuid4()), last_seq + 1
-    header = _compact({"v": 1, "rid": rid, "dev": desk.id, "seq": seq, "ts": int(utcnow().timestamp() * 1000),
+    header = crypto.compact_json({"v": 1, "rid": rid, "dev": desk.id, "seq": seq, "ts": int(utcnow().timestamp() * 1000),
                        "kid": intake_key.kid, "prev": crypto.b64e(last_digest) if last_digest else None})
-    document = _compact({"form": FORM, "version": VERSION, "fields": fields})
+    document = crypto.compact_json({"form": FORM, "version": VERSION, "fields": fields})
     key = crypto.private_from_bytes(keys.unwrap_secret(desk.wrapped_key, _label(desk.id)))
     ct, sig = crypto.seal_record(key, intake_key.public_key, header, document)
     return {"h": crypto.b64e(header), "ct": crypto.b64e(ct), "sig": crypto.b64e(sig)}, rid, seq
