@@ -7,10 +7,11 @@ A Vietnamese analyst sees R1, R2, R3, R5; only R4 joins C to E."""
 import pytest
 from sqlalchemy import select
 
+from server.access import grants
 from server.access import service as access
 from server.extensions import db
 from server.intel import network
-from server.store.models import Mention
+from server.store.models import Mention, Record
 from tests.test_console import Person
 from tests.test_intel_resolution import _file
 
@@ -113,15 +114,19 @@ def test_the_read_api_answers_the_same_queries_and_audits_them(app, known):
     assert {"intel.network", "intel.path", "intel.entity", "intel.hotspots"} <= actions
 
 
-def test_an_entity_joined_only_through_a_hidden_record_is_two_nodes_for_the_reader(app):
-    # Two Vietnamese records name Hùng, one with a phone, one with a passport; only a Chinese
-    # record, hidden from a Vietnamese analyst, holds both and joins them into one entity.
+def _file_hung(app):
+    """Two Vietnamese records name Hùng, one with a phone, one with a passport; only a Chinese
+    record, hidden from a Vietnamese analyst (anh), holds both and joins them into one entity."""
     _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123"}, {"name": "Trần Thị Mai"})
     _file(app, "VN-HQ-QN", {"name": "Nguyễn Văn Hùng", "id_type": "passport", "id_number": "DEMO-P-778"},
           {"name": "Lý Văn Sơn"})
     _file(app, "CN-HG-DX", {"name": "Nguyễn Văn Hùng", "phone": "+84699000123", "id_type": "passport",
                             "id_number": "DEMO-P-778"})
     Person(app, "anh", role="analyst", agency="VN-C05")
+
+
+def test_an_entity_joined_only_through_a_hidden_record_is_two_nodes_for_the_reader(app):
+    _file_hung(app)
     Person(app, "root", role="admin", agency="VN-HQ-QN")
     with app.app_context():
         first = db.session.scalar(select(Mention.key).order_by(Mention.id))
@@ -142,3 +147,66 @@ def _views_of_hung(first, other):
     assert [n["mentions"] for n in whole["nodes"] if n.get("caption") == "Nguyễn Văn Hùng"] == [3]
     assert network.shortest_path(analyst, first, other) is None
     assert len(network.shortest_path(admin, first, other)) == 1  # one entity: the path is itself
+
+
+def test_a_record_shared_with_the_reader_makes_the_entity_whole_again(app):
+    # The Chinese record that joins Hùng's two Vietnamese mentions is shared with Viet Nam's
+    # analysts: the analyst now sees one Hùng of three mentions, and Sơn.
+    _file_hung(app)
+    Person(app, "chen", role="supervisor", agency="CN-HG-DX")
+    with app.app_context():
+        first = db.session.scalar(select(Mention.key).order_by(Mention.id))
+        analyst = access.user_by_name("anh")
+        assert [n["mentions"] for n in network.neighbourhood(analyst, first)["nodes"]
+                if n.get("caption") == "Nguyễn Văn Hùng"] == [1]
+        chinese = db.session.scalar(select(Record).where(Record.country == "CN"))
+        grants.grant(access.user_by_name("chen"), [chinese], what="record", about=chinese.rid,
+                     purpose="Joint case (demo)", handling="cross_border", days=7, to_country="VN")
+        seen = network.neighbourhood(access.user_by_name("anh"), first, hops=2)
+        assert _captions(seen) == ["Lý Văn Sơn", "Nguyễn Văn Hùng", "Trần Thị Mai"]
+        assert [n["mentions"] for n in seen["nodes"] if n.get("caption") == "Nguyễn Văn Hùng"] == [3]
+
+
+@pytest.fixture
+def fan(app):
+    """A names B and C (R1); B names D and E (R2); C names F and G (R3): six entities within
+    two hops of A, two at one."""
+    for names in (("An", "Bảo", "Cúc"), ("Bảo", "Dương", "Đào"), ("Cúc", "Giang", "Hà")):
+        _file(app, "VN-HQ-QN", *({"name": f"Demo {name}", "id_type": "national_id",
+                                  "id_number": f"DEMO-FAN-{name}"} for name in names))
+    Person(app, "anh", role="analyst", agency="VN-C05")
+    with app.app_context():
+        yield db.session.scalar(select(Mention.key).order_by(Mention.id))
+
+
+@pytest.mark.parametrize("limit, entities, truncated", [(3, 3, True), (5, 5, True), (7, 7, False), (500, 7, False)])
+def test_an_answer_is_cut_at_its_limit_and_says_so(app, fan, limit, entities, truncated):
+    found = network.neighbourhood(access.user_by_name("anh"), fan, hops=2, limit=limit)
+    nodes = [node for node in found["nodes"] if node["kind"] == "entity"]
+    assert (len(nodes), found["truncated"]) == (entities, truncated)
+    hops = sorted(node["hops"] for node in nodes)
+    assert hops == [0, 1, 1, 2, 2, 2, 2][:entities]  # nearer ones first, whatever the cut
+    kept = {node["id"] for node in found["nodes"]}
+    assert all(link["source"] in kept and link["target"] in kept for link in found["links"])
+
+
+def test_a_mention_carries_its_records_handling_and_the_rule_reads_the_same_off_either(app):
+    from tests.test_information_reports import _report
+
+    for handling in ("agency", "originator", "national", "cross_border"):
+        _report(app, handling)
+    _report(app, "agency", agency="VN-C05")
+    _file(app, "CN-HG-DX", {"name": "王伟"})
+    readers = {"anh": ("analyst", "VN-C05"), "binh": ("analyst", "VN-HQ-QN"), "sup": ("supervisor", "VN-HQ-QN"),
+               "chen": ("supervisor", "CN-HG-DX"), "root": ("admin", "LA-DOFI")}
+    for name, (role, agency) in readers.items():
+        Person(app, name, role=role, agency=agency)
+    with app.app_context():
+        pairs = db.session.execute(select(Mention.handling, Record.handling).join(Record)).all()
+        assert len(pairs) > 6 and all(mine == theirs for mine, theirs in pairs)
+        for name in readers:
+            user = access.user_by_name(name)
+            by_mention = set(db.session.scalars(select(Mention.id).where(access.readable_unshared(user, Mention))))
+            by_record = set(db.session.scalars(select(Mention.id).join(Record).where(access.readable_unshared(user))))
+            assert by_mention == by_record, name
+            assert by_record <= set(db.session.scalars(select(Mention.id).join(Record).where(access.readable(user))))

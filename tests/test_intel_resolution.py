@@ -168,3 +168,57 @@ def test_a_judgement_over_a_hidden_record_neither_hides_a_candidate_nor_refuses_
         service.judge(first.id, second.id, "same", analyst)
         with pytest.raises(service.JudgementRefused):  # the admin sees the not-the-same: refused for them
             service.judge(first.id, second.id, "same", access.user_by_name("root"))
+
+
+def test_one_person_named_thrice_in_one_record_is_merged_within_the_batch(app):
+    # One record, resolved as one batch: the second mention merges into the first, the third
+    # meets both already one (followed through the batch's own merges) and joins them once.
+    _file(app, "CN-HG-DX", {"name": "王伟", "nationality": "CN", "phone": PHONE},
+          {"name": "WEI Wang", "nationality": "CN", "phone": PHONE},
+          {"name": "Vương Vĩ", "nationality": "CN", "phone": PHONE})
+    rows = _people(app)
+    assert len(rows) == 3 and len({entity for _, entity in rows}) == 1, rows
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Judgement)) == 2
+        entity = db.session.get(Entity, rows[0][1])
+        assert entity.merged_into_id is None and set(entity.properties["name"]) == {"王伟", "WEI Wang", "Vương Vĩ"}
+        assert db.session.scalar(select(func.count()).select_from(Entity).where(Entity.merged_into_id == entity.id)) == 2
+
+
+def test_a_crowded_name_is_looked_up_no_more_and_identifiers_still_merge(app, monkeypatch):
+    from server.intel import resolve
+    from server.intel.models import CrowdedKey, MentionKey
+
+    monkeypatch.setattr(resolve, "CROWDED", 2)
+    name = "Nguyễn Văn Tâm"
+    for n in range(3):  # three men of one name, no identifier in common
+        _file(app, "VN-HQ-QN", {"name": name, "phone": f"+8469900050{n}"})
+    with app.app_context():
+        readings = {f"n:{key}" for key in names.block_keys(name)}
+        crowded = set(db.session.scalars(select(CrowdedKey.key)))
+        assert crowded and crowded <= readings
+        assert db.session.scalar(select(func.count()).select_from(Candidate)) == 1  # the first two, before the third
+    _file(app, "VN-HQ-QN", {"name": name, "phone": "+84699000500"})  # the first man again, by his phone
+    rows = _people(app)
+    assert rows[3][1] == rows[0][1] and len({entity for _, entity in rows}) == 3, rows
+    with app.app_context():
+        fourth = db.session.scalar(select(Mention.key).order_by(Mention.id.desc()))
+        filed = set(db.session.scalars(select(MentionKey.key).where(MentionKey.mention == fourth)))
+        assert "phone:+84699000500" in filed and not filed & crowded
+
+
+@pytest.mark.parametrize("one_record", [False, True], ids=["three records", "one record"])
+def test_a_merge_that_rested_on_a_phone_found_shared_is_undone(app, one_record):
+    # Nam twice with one phone: merged. Then Hoa with the same phone: the phone is shared, and
+    # the merge that rested on it alone is undone and left to an analyst, within one batch too.
+    people = [{"name": "Trần Văn Nam", "phone": "+84699000777"}, {"name": "Trần Văn Nam", "phone": "+84699000777"},
+              {"name": "Lê Thị Hoa", "phone": "+84699000777"}]
+    for group in ([people] if one_record else [[p] for p in people]):
+        _file(app, "VN-HQ-QN", *group)
+    rows = _people(app)
+    assert len({entity for _, entity in rows}) == 3, rows
+    with app.app_context():
+        [merge] = db.session.scalars(select(Judgement)).all()
+        assert merge.automatic and merge.undone_at is not None
+        candidates = db.session.scalars(select(Candidate)).all()
+        assert any(c.features.get("shared_phone") for c in candidates) and len(candidates) >= 2

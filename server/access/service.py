@@ -136,14 +136,22 @@ def readable(actor):
 
     if actor.role == "admin":
         return true()
-    if actor.role == "analyst":
-        own = and_(Record.country == actor.agency.country, or_(
-            Record.handling.is_(None), Record.handling.not_in(AGENCY_ONLY),
-            and_(Record.handling == "agency", Record.agency_id == actor.agency_id)))
-    else:
-        own = Record.agency_id == actor.agency_id
     # Widened only by a share grant in force, record by record (grants.py).
-    return or_(own, Record.rid.in_(grants.granted_rids(actor)))
+    return or_(readable_unshared(actor), Record.rid.in_(grants.granted_rids(actor)))
+
+
+def readable_unshared(actor, source=Record):
+    """The rule without share grants, on any table carrying a record's country, agency_id and
+    handling: Record, or Mention, which copies them so that the network can tell from an
+    index alone that every mention of an entity is the reader's (intel/network.py). What it
+    allows, readable allows; what it refuses, a grant may still allow."""
+    if actor.role == "admin":
+        return true()
+    if actor.role == "analyst":
+        return and_(source.country == actor.agency.country, or_(
+            source.handling.is_(None), source.handling.not_in(AGENCY_ONLY),
+            and_(source.handling == "agency", source.agency_id == actor.agency_id)))
+    return source.agency_id == actor.agency_id
 
 
 def visible_records(actor):

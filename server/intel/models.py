@@ -3,7 +3,7 @@ mention (a person, company, vehicle or account as one record names it, stores.mo
 is a node; judgements are edges between two mentions: "same" (an analyst's, or an automatic
 merge on a strong identifier and a compatible name), "not the same", "unsure". An entity is a
 connected component of the active "same" edges; undoing one splits it again."""
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -27,9 +27,26 @@ class MentionKey(db.Model):
     mention: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
 
+def _in_force(verdict):
+    """A partial index's condition: judgements of one verdict not undone. Resolution and the
+    network ask for just those among millions, and read them off the index alone."""
+    condition = text(f"verdict = '{verdict}' AND undone_at IS NULL")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
+class CrowdedKey(db.Model):
+    """A name reading held by more than resolve.CROWDED mentions. A key never loses mentions, so
+    once crowded it stays so: it is looked up no more, and new mentions are not filed under it."""
+
+    __tablename__ = "crowded_keys"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
 class Judgement(db.Model):
     __tablename__ = "judgements"
-    __table_args__ = (Index("ix_judgements_pair", "left_key", "right_key"), Index("ix_judgements_right", "right_key"))
+    __table_args__ = (Index("ix_judgements_pair", "left_key", "right_key"), Index("ix_judgements_right", "right_key"),
+                      Index("ix_judgements_same", "left_key", "right_key", **_in_force("same")),
+                      Index("ix_judgements_not_same", "left_key", "right_key", **_in_force("not_same")))
     id: Mapped[int] = mapped_column(primary_key=True)
     left_key: Mapped[str] = mapped_column(String(80))  # the lower mention key of the pair
     right_key: Mapped[str] = mapped_column(String(80))

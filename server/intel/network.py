@@ -17,19 +17,24 @@ The search goes out a hop at a time, every node of a hop together: one query for
 the hop's entities are named in and everything else named there, one for the phones they
 share, one to tell whole entities from partly hidden ones."""
 
+import math
+
 import networkx as nx
-from sqlalchemy import and_, any_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
+from ..access import grants
 from ..access import service as access
 from ..extensions import db
-from ..store.models import (InformationReport, MarketItem, MarketObservation, Mention, Record, Seizure,
+from ..store.models import (Entity, InformationReport, MarketItem, MarketObservation, Mention, Record, Seizure,
                             SeizureItem)
 from . import resolve
 from .models import Judgement, MentionKey
 
 LIMIT = 500  # entities at most in one answer; the answer says when it was cut
+FIRST_SLICE_YIELD = 50  # new entities an expanded one is taken to bring, until the hop shows otherwise
+MAX_SLICE = 256  # entities of a frontier expanded together at most
 
 
 def _record_filters(since, until, species):
@@ -50,13 +55,9 @@ def _record_filters(since, until, species):
     return conditions
 
 
-def _among(column, values):
-    """`column IN values`; on PostgreSQL as one array parameter (= ANY), since a hop names
-    thousands of entities."""
-    values = list(values)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
+def _rows(query):
+    """The rows of a Core select, without the ORM's per-row work (thousands per hop)."""
+    return db.session.connection().execute(query).all()
 
 
 def _by(query, column, values):
@@ -87,12 +88,15 @@ class View:
     def __init__(self, user, since=None, until=None, species=None, roles=None):
         self.user = user
         self.readable = access.readable(user)
+        self.unshared = access.readable_unshared(user, Mention)
+        # The few records share grants open to the reader beyond their own rule, asked once.
+        self.granted = set(db.session.scalars(select(Record.id).where(
+            Record.rid.in_(grants.granted_rids(user))))) if user.role != "admin" else set()
         self.linking = and_(self.readable, *_record_filters(since, until, species))
         self.roles = roles
         self.nodes = {}  # node id -> Node
         self._of_entity = {}  # entity id -> node id, for whole entities
         self._of_mention = {}  # mention id -> node id, for the parts of partly hidden ones
-        self._of_key = {}  # mention key -> node id, for every mention placed
 
     def start(self, mention_key):
         """The node of a mention the reader may see, or None."""
@@ -111,54 +115,68 @@ class View:
         return {row.id: self._of_entity.get(row.entity_id) or self._of_mention[row.id] for row in mentions}
 
     def _place_entities(self, entity_ids):
-        """The nodes of these entities as the reader sees them, from every mention of theirs (one
-        query): an entity all of whose mentions they may see is theirs whole; one that has a
-        mention they may not see is split by service.seen_entity's rule, for all such at once
-        (a second query): its mentions they may see, joined by the "same" judgements between two
-        of those."""
-        # Two plain lookups rather than one join: each is read off its index whatever the size.
-        every = db.session.execute(_by(
-            select(Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.caption, Mention.record_id),
-            Mention.entity_id, entity_ids).order_by(Mention.id)).all()
-        readable = set(db.session.scalars(_by(select(Record.id).where(self.readable), Record.id,
-                                              {mention.record_id for mention in every})))
+        """The nodes of these entities as the reader sees them. Every mention of theirs is read
+        off one index (Mention's copy of its record's country, agency and handling code saying
+        whether the reader's own rule allows it); only those it refuses are looked up again with
+        share grants. An entity all of whose mentions the reader may see is theirs whole; one
+        with a mention they may not see is split by service.seen_entity's rule, for all such at
+        once: its mentions they may see, joined by the "same" judgements between two of those."""
+        every = _rows(_by(select(Mention.entity_id, Mention.id, Mention.key, Mention.record_id,
+                                 func.coalesce(self.unshared, False).label("own")), Mention.entity_id, entity_ids))
+        granted = self.granted
         by_entity = {}
         for mention in every:
             by_entity.setdefault(mention.entity_id, []).append(mention)
-        visible = {}
+        whole, visible = {}, {}
         for entity_id, members in by_entity.items():
-            if all(member.record_id in readable for member in members):
-                node = f"m:{members[0].key}"
-                self.nodes[node] = Node(node, members[0].schema, members[0].caption, [m.key for m in members],
-                                        entity_id=entity_id)
-                self._of_entity[entity_id] = node
-                self._of_key.update((member.key, node) for member in members)
+            members.sort(key=lambda member: member.id)
+            if all(member.own or member.record_id in granted for member in members):
+                whole[entity_id] = members
             else:
-                visible.update((member.key, member) for member in members if member.record_id in readable)
+                visible.update((member.key, member) for member in members
+                               if member.own or member.record_id in granted)
+        if whole:
+            for entity_id, schema, caption in _rows(_by(select(Entity.id, Entity.schema, Entity.caption), Entity.id, whole)):
+                members = whole[entity_id]
+                node = f"m:{members[0].key}"
+                self.nodes[node] = Node(node, schema, caption, [m.key for m in members], entity_id=entity_id)
+                self._of_entity[entity_id] = node
         if not visible:
             return
         seen_of = {}
         for mention in visible.values():
             seen_of[mention.entity_id] = seen_of.get(mention.entity_id, 0) + 1
         joinable = [key for key, mention in visible.items() if seen_of[mention.entity_id] > 1]  # one alone is a part
-        edges = db.session.execute(_by(select(Judgement.left_key, Judgement.right_key).where(
+        edges = _rows(_by(select(Judgement.left_key, Judgement.right_key).where(
             Judgement.verdict == "same", Judgement.undone_at.is_(None)), Judgement.left_key, joinable)) if joinable else ()
         in_order = sorted(visible, key=lambda key: visible[key].id)  # a part's first mention names its node
-        for keys in resolve.connected(in_order, [(left, right) for left, right in edges if right in visible
-                                                 and visible[left].entity_id == visible[right].entity_id]).values():
+        parts = list(resolve.connected(in_order, [(left, right) for left, right in edges if right in visible
+                                                  and visible[left].entity_id == visible[right].entity_id]).values())
+        described = {row.id: row for row in _rows(_by(
+            select(Mention.id, Mention.schema, Mention.caption), Mention.id, [visible[keys[0]].id for keys in parts]))}
+        for keys in parts:
             members = [visible[key] for key in keys]
-            node = f"m:{members[0].key}"
-            self.nodes[node] = Node(node, members[0].schema, members[0].caption, [m.key for m in members],
-                                    mention_ids=[m.id for m in members])
+            node, first = f"m:{keys[0]}", described[members[0].id]
+            self.nodes[node] = Node(node, first.schema, first.caption, keys, mention_ids=[m.id for m in members])
             for member in members:
                 self._of_mention[member.id] = node
-                self._of_key[member.key] = node
 
     def _sources(self, column_entity, column_id, nodes):
         whole = [self.nodes[n].entity_id for n in nodes if self.nodes[n].entity_id is not None]
         parts = [i for n in nodes for i in self.nodes[n].mention_ids]
         # Only what is there: an empty IN beside an OR would keep the planner off the indexes.
-        return or_(*([_among(column_entity, whole)] if whole else []), *([_among(column_id, parts)] if parts else []))
+        return or_(*([resolve.among(column_entity, whole)] if whole else []), *([resolve.among(column_id, parts)] if parts else []))
+
+    def _phones(self, nodes):
+        """{(node, phone key)} of these nodes."""
+        whole = {self.nodes[n].entity_id: n for n in nodes if self.nodes[n].entity_id is not None}
+        parts = {i: n for n in nodes for i in self.nodes[n].mention_ids}
+        held = set()
+        for source, of in ((Entity, whole), (Mention, parts)):
+            if of:
+                for row_id, properties in _rows(_by(select(source.id, source.properties), source.id, of)):
+                    held.update((of[row_id], phone) for phone in resolve.phone_keys(properties))
+        return held
 
     def _node_of_source(self, entity_id, mention_id):
         return self._of_entity.get(entity_id) or self._of_mention[mention_id]
@@ -166,23 +184,28 @@ class View:
     def expand(self, nodes):
         """The links of these entity nodes, every node met through them included:
         (links {(node, hub, role, rid)}, steps [(node, hub, neighbour)])."""
-        source, other = aliased(Mention), aliased(Mention)
-        named = (select(source.entity_id, source.id, other.id.label("other_id"),
-                        other.entity_id.label("other_entity"), other.role, Record.rid)
-                 .join(Record, Record.id == source.record_id).join(other, other.record_id == source.record_id)
-                 .where(self._sources(source.entity_id, source.id, nodes), self.linking))
+        # The records the nodes are named in that the reader may see, first (materialised, so
+        # that the access rule is asked once per record, not once per mention in it), then
+        # everything else named there.
+        sources = (select(Mention.entity_id, Mention.id, Mention.record_id, Record.rid)
+                   .join(Record, Record.id == Mention.record_id)
+                   .where(self._sources(Mention.entity_id, Mention.id, nodes), self.linking)
+                   .cte("sources").prefix_with("MATERIALIZED"))
+        other = aliased(Mention)
+        named = (select(sources.c.entity_id, sources.c.id, other.id.label("other_id"),
+                        other.entity_id.label("other_entity"), other.role, sources.c.rid)
+                 .join(other, other.record_id == sources.c.record_id))
         if self.roles:
             named = named.where(other.role.in_(self.roles))
-        rows = db.session.execute(named).all()
-        # Phones: those the nodes' mentions were recorded with, then who else the reader may see
-        # was recorded with them; each a lookup on an index of mention_keys.
-        held = db.session.execute(_by(select(MentionKey.mention, MentionKey.key).where(
-            MentionKey.key.startswith("phone:")), MentionKey.mention,
-            [key for node in nodes for key in self.nodes[node].keys])).all()
-        phones = db.session.execute(_by(
+        rows = _rows(named)
+        # Phones: those the nodes were recorded with (from the entity's properties, the union of
+        # its mentions', or a part's own mentions'), then who else the reader may see was
+        # recorded with them, off the index of mention_keys.
+        held = self._phones(nodes)
+        phones = _rows(_by(
             select(MentionKey.key.label("phone"), Mention.id.label("other_id"), Mention.entity_id.label("other_entity"))
             .join(Mention, Mention.key == MentionKey.mention).join(Record, Record.id == Mention.record_id)
-            .where(self.readable), MentionKey.key, {phone for _, phone in held})).all() if held else []
+            .where(self.readable), MentionKey.key, {phone for _, phone in held})) if held else []
         placed = self._place([_Met(row.other_id, row.other_entity) for row in rows + phones])
         links, steps = set(), []
         for row in rows:
@@ -193,8 +216,7 @@ class View:
         holders = {}
         for row in phones:
             holders.setdefault(row.phone, []).append(placed[row.other_id])
-        for mention_key, phone in held:
-            here = self._of_key[mention_key]
+        for here, phone in held:
             links.add((here, phone, "phone", None))
             for there in holders.get(phone, ()):
                 if there != here:
@@ -230,19 +252,30 @@ def neighbourhood(user, mention_key, hops=2, limit=LIMIT, **filters):
         return None
     depth, frontier, links, truncated = {origin: 0}, [origin], {}, False
     for hop in range(1, hops + 1):
+        reached, done = [], 0
+        # A hop's frontier is expanded a slice at a time, each as large as the room left seems to
+        # need (by what each node of the hop has brought so far), so that an answer cut at
+        # `limit` costs about what it shows.
+        while done < len(frontier):
+            each = len(reached) / done if done else FIRST_SLICE_YIELD
+            size = max(1, min(MAX_SLICE, math.ceil(1.25 * (limit - len(depth)) / max(each, 1))))  # a little over:
+            # one more round of queries costs more than a few entities too many
+            found, steps = view.expand(frontier[done:done + size])
+            done += size
+            for node, hub, role, rid in found:
+                links.setdefault((node, hub, role), set()).update({rid} if rid else set())
+            for _here, _hub, there in sorted(steps, key=lambda step: step[2]):
+                if there not in depth:
+                    if len(depth) >= limit:
+                        truncated = True
+                        break
+                    depth[there] = hop
+                    reached.append(there)
+            if truncated:
+                break
+        frontier = reached
         if not frontier or truncated:
             break
-        found, steps = view.expand(frontier)
-        for node, hub, role, rid in found:
-            links.setdefault((node, hub, role), set()).update({rid} if rid else set())
-        frontier = []
-        for _here, _hub, there in sorted(steps, key=lambda step: step[2]):
-            if there not in depth:
-                if len(depth) >= limit:
-                    truncated = True
-                    break
-                depth[there] = hop
-                frontier.append(there)
     kept = [(s, t, r, rids) for (s, t, r), rids in links.items() if s in depth]
     nodes = set(depth) | {t for _, t, _, _ in kept}
     return {"nodes": [{**_describe(view, n), **({"hops": depth[n]} if n in depth else {})} for n in sorted(nodes)],

@@ -20,14 +20,14 @@ bearing it meets the others through its strong identifiers."""
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, bindparam, func, insert, or_, select, true, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import String, and_, any_, bindparam, func, insert, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..store.models import Entity, Mention
 from . import names
-from .models import Candidate, Judgement, MentionKey
+from .models import Candidate, CrowdedKey, Judgement, MentionKey
 
 KEY_LIMIT = 200
 CROWDED = 100
@@ -48,9 +48,21 @@ def _document(text):
     return re.sub(r"[\s\-./]", "", (text or "").upper())
 
 
+def phone_keys(properties):
+    """The keys of the phones in FtM `properties` (E.164 numbers only: a local number says
+    nothing across borders)."""
+    return {f"phone:{phone}" for phone in (properties or {}).get("phone", []) if phone and phone.startswith("+")}
+
+
 def strong_keys(mention):
-    """{"kind:value"} of a mention's strong identifiers."""
-    keys = {f"phone:{phone}" for phone in _values(mention, "phone") if phone.startswith("+")}
+    """{"kind:value"} of a mention's strong identifiers (a Peer's, worked out once)."""
+    if isinstance(mention, Peer):
+        return mention.strong
+    return _strong_keys(mention)
+
+
+def _strong_keys(mention):
+    keys = phone_keys(mention.properties)
     if mention.schema == "Person":
         keys |= {f"doc:{_document(number)}" for number in _values(mention, "idNumber") if len(_document(number)) >= 4}
     elif mention.schema == "Vehicle":
@@ -71,7 +83,7 @@ def names_of(mention):
 
 
 def keys_of(mention):
-    keys = strong_keys(mention)
+    keys = set(strong_keys(mention))
     for name in names_of(mention):
         keys |= {f"n:{key}"[:200] for key in names.block_keys(name)}
     return keys
@@ -150,6 +162,7 @@ def shared_phones(mention, peers):
 def _unmerge_resting_on(keys, mention_keys, batch):
     """Automatic merges that rested on nothing but a phone now known to be shared are undone
     (their entity split again) and left to an analyst as candidates."""
+    batch.write_judgements()
     for judgement in db.session.scalars(select(Judgement).where(
             Judgement.automatic.is_(True), Judgement.verdict == "same", Judgement.undone_at.is_(None),
             or_(Judgement.left_key.in_(mention_keys), Judgement.right_key.in_(mention_keys)))).all():
@@ -157,7 +170,9 @@ def _unmerge_resting_on(keys, mention_keys, batch):
         if resting and resting <= keys:
             judgement.undone_at = utcnow()
             db.session.flush()
-            split(by_key(judgement.left_key).entity_id)
+            split(batch.entity(batch.loaded[judgement.left_key]) if judgement.left_key in batch.loaded
+                  else by_key(judgement.left_key).entity_id)
+            batch.reload_entities()
             batch.propose(judgement.left_key, judgement.right_key, judgement.score,
                      {**judgement.features, "shared_phone": True})
 
@@ -228,10 +243,14 @@ def merge_entities(keep_id, other_id, touched=None):
     if keep_id == other_id:
         return keep_id
     keep_id, other_id = min(keep_id, other_id), max(keep_id, other_id)
-    db.session.execute(update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id),
-                       execution_options={"synchronize_session": "fetch"})
-    db.session.execute(update(Entity).where(or_(Entity.id == other_id, Entity.merged_into_id == other_id))
-                       .values(merged_into_id=keep_id), execution_options={"synchronize_session": "fetch"})
+    statements = (update(Mention).where(Mention.entity_id == other_id).values(entity_id=keep_id),
+                  update(Entity).where(or_(Entity.id == other_id, Entity.merged_into_id == other_id))
+                  .values(merged_into_id=keep_id))
+    for statement in statements:
+        if touched is None:  # objects loaded elsewhere are kept in step
+            db.session.execute(statement, execution_options={"synchronize_session": "fetch"})
+        else:  # a batch follows its merges itself (Batch.entity), and holds no ORM objects of these
+            db.session.connection().execute(statement)
     if touched is None:
         refresh(db.session.get(Entity, keep_id))
     else:
@@ -285,55 +304,121 @@ def split(entity_id):
     return made
 
 
+def among(column, values):
+    """`column IN values`; on PostgreSQL as one array parameter (= ANY): resolution and the
+    network ask about thousands of keys and ids at once, and a statement with tens of thousands
+    of parameters costs more to send and parse than to run."""
+    values = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _chunks(values, size=10_000):
+    """`values` sorted, in slices small enough for SQLite's parameter limit (PostgreSQL takes
+    each slice as one array)."""
+    values = sorted(values)
+    return [values[start:start + size] for start in range(0, len(values), size)] or [[]]
+
+
 def _filed_under(keys, limit):
     """{key: [mention key]}: up to `limit` mentions filed under each of `keys`, by mention key."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # Each key's first `limit` rows read off the (key, mention) index, however crowded it is.
+        # Each key's first rows read off the (key, mention) index, however crowded it is, and
+        # gathered into one row per key in the database.
         wanted = (func.unnest(bindparam("keys", list(keys), type_=postgresql.ARRAY(String)))
                   .table_valued("key").render_derived())
         taken = (select(MentionKey.mention).where(MentionKey.key == wanted.c.key)
                  .order_by(MentionKey.mention.desc()).limit(limit).lateral())
-        query = select(wanted.c.key, taken.c.mention).select_from(wanted).join(taken, true())
-    else:
-        ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
-            partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
-            MentionKey.key.in_(keys)).subquery()
-        query = select(ranked.c.key, ranked.c.mention).where(ranked.c.rank <= limit)
+        return dict(db.session.execute(select(wanted.c.key, func.array_agg(taken.c.mention)).select_from(wanted)
+                                       .join(taken, true()).group_by(wanted.c.key)).all())
+    ranked = select(MentionKey.key, MentionKey.mention, func.row_number().over(
+        partition_by=MentionKey.key, order_by=MentionKey.mention.desc()).label("rank")).where(
+        MentionKey.key.in_(keys)).subquery()
     found = {}
-    for key, mention_key in db.session.execute(query):
+    for key, mention_key in db.session.execute(select(ranked.c.key, ranked.c.mention).where(ranked.c.rank <= limit)):
         found.setdefault(key, []).append(mention_key)
     return found
 
 
+def crowded_among(keys):
+    """The name readings among `keys` known to be crowded."""
+    found = set()
+    for named in _chunks(key for key in keys if key.startswith("n:")):
+        found.update(db.session.scalars(select(CrowdedKey.key).where(among(CrowdedKey.key, named))))
+    return found
+
+
 def _peers_by_key(keys):
-    """{key: [mention key]} of the mentions filed under these keys: KEY_LIMIT per strong key; all
-    of a name key's, unless more than CROWDED hold it: a name that common says nothing alone
-    (the strong identifiers of those who bear it are keys of their own)."""
+    """{key: [mention key]} of the mentions filed under these keys (none known to be crowded):
+    KEY_LIMIT per strong key; all of a name key's, unless more than CROWDED hold it: a name that
+    common says nothing alone (the strong identifiers of those who bear it are keys of their
+    own). Such a key is marked crowded, for good."""
     strong = [key for key in keys if not key.startswith("n:")]
     named = [key for key in keys if key.startswith("n:")]
     found = _filed_under(strong, KEY_LIMIT) if strong else {}
+    crowded = []
     for key, mentions in (_filed_under(named, CROWDED + 1) if named else {}).items():
         if len(mentions) <= CROWDED:
             found[key] = mentions
+        else:
+            crowded.append({"key": key})
+    if crowded:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(dialect.insert(CrowdedKey).on_conflict_do_nothing(), crowded)
     return found
 
 
-def _mentions_by_key(keys, chunk=10_000):
-    """{key: Mention}, asked in chunks (a query holds at most 65,535 parameters)."""
-    keys, found = sorted(keys), {}
-    for start in range(0, len(keys), chunk):
-        found.update((m.key, m) for m in db.session.scalars(select(Mention).where(
-            Mention.key.in_(keys[start:start + chunk]))))
+class Peer:
+    """A mention as resolution works on it, one of a batch or met under a key: what comparing
+    needs, without an ORM object per row (a batch meets tens of thousands). Its entity is
+    followed through the batch's merges (Batch.entity)."""
+
+    __slots__ = ("id", "key", "entity_id", "schema", "properties", "strong")
+    COLUMNS = (Mention.id, Mention.key, Mention.entity_id, Mention.schema, Mention.properties)
+
+    def __init__(self, row):
+        self.id, self.key, self.entity_id, self.schema, self.properties = row
+        self.strong = frozenset(_strong_keys(self))
+
+
+def _mentions_by_key(keys):
+    """{key: Peer}."""
+    found = {}
+    for chunk in _chunks(keys):
+        found.update((row.key, Peer(row)) for row in db.session.execute(select(*Peer.COLUMNS).where(
+            among(Mention.key, chunk))))
     return found
+
+
+def _bulk_insert(model, rows):
+    """Insert many rows (dicts with the same columns): COPY on PostgreSQL, in the session's
+    transaction; an INSERT per row, however pipelined, costs tens of microseconds each, and a
+    batch writes tens of thousands (mention keys, candidates)."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect
+    if dialect.name != "postgresql":
+        db.session.execute(insert(model), rows)
+        return
+    db.session.flush()
+    table, columns = model.__table__, list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]  # UTC, JSON as stored
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([process(row[name]) if process else row[name] for name, process in zip(columns, processors)])
 
 
 def _any_kept_apart(entity_ids):
     """Whether any "not the same" judgement in force touches these entities' mentions: when
     none does (nearly always), no pair among them needs kept_apart asked."""
-    members = select(Mention.key).where(Mention.entity_id.in_(entity_ids))
-    return db.session.scalar(select(Judgement.id).where(
-        Judgement.verdict == "not_same", Judgement.undone_at.is_(None),
-        or_(Judgement.left_key.in_(members), Judgement.right_key.in_(members))).limit(1)) is not None
+    # From the few such judgements (their own partial index) to their mentions, not the other
+    # way round: the entities of a batch have tens of thousands of mentions.
+    entity_ids = list(entity_ids)
+    return any(db.session.scalar(select(Judgement.id).join(Mention, Mention.key == end).where(
+        Judgement.verdict == "not_same", Judgement.undone_at.is_(None), among(Mention.entity_id, entity_ids)).limit(1))
+        is not None for end in (Judgement.left_key, Judgement.right_key))
 
 
 class Batch:
@@ -350,22 +435,48 @@ class Batch:
         # After a rebuild of the store the mentions' keys are already filed (same mention key).
         held = set(tuple(row) for row in db.session.execute(select(MentionKey.key, MentionKey.mention)
                                       .where(MentionKey.mention.in_(batch_keys))).all())
-        new = [{"key": key, "mention": mention_key} for mention_key, keys in self.keys.items() for key in keys
-               if (key, mention_key) not in held]
-        if new:
-            db.session.execute(insert(MentionKey), new)
         every_key = set().union(*self.keys.values())
+        every_key -= crowded_among(every_key)
+        new = [(key, mention_key) for mention_key, keys in self.keys.items() for key in keys
+               if key in every_key and (key, mention_key) not in held]
+        _bulk_insert(MentionKey, [{"key": key, "mention": mention_key} for key, mention_key in sorted(new)])
         self.filed = _peers_by_key(every_key) if every_key else {}
         met = {peer for peers in self.filed.values() for peer in peers}
-        self.loaded = _mentions_by_key(met)
+        self.loaded = _mentions_by_key(met - set(self.position))
+        self.loaded.update((mention.key, mention) for mention in mentions)  # one object per mention
         self.judged = {(j.left_key, j.right_key): j for j in db.session.scalars(select(Judgement).where(
             or_(Judgement.left_key.in_(batch_keys), Judgement.right_key.in_(batch_keys)), Judgement.undone_at.is_(None)))}
-        self.new_candidates, self.touched = [], set()
+        self.new_candidates, self.new_judgements, self.touched = [], [], set()
         self.proposed = set(tuple(row) for row in db.session.execute(select(Candidate.left_key, Candidate.right_key).where(
             or_(Candidate.left_key.in_(batch_keys), Candidate.right_key.in_(batch_keys)))).all())
         # Merges within the batch only join entities already among these, and a split only
         # parts one: asked once, this holds for the whole batch.
         self.may_be_kept_apart = bool(self.loaded) and _any_kept_apart({m.entity_id for m in self.loaded.values()})
+        self.moved = {}  # entity id -> the one it was merged into, in this batch
+
+    def entity(self, mention):
+        """Where a mention (met as a Peer, or one of the batch's) is now, after the batch's merges."""
+        entity_id = mention.entity_id
+        while entity_id in self.moved:
+            entity_id = self.moved[entity_id]
+        return entity_id
+
+    def merge(self, mention, peer):
+        """Join `peer`'s entity to `mention`'s (an automatic or earlier judgement says so)."""
+        mine, theirs = self.entity(mention), self.entity(peer)
+        kept = merge_entities(mine, theirs, self.touched)
+        for entity_id in (mine, theirs):
+            if entity_id != kept:
+                self.moved[entity_id] = kept
+
+    def reload_entities(self):
+        """After a split: every met mention's entity as it now is."""
+        now = {}
+        for chunk in _chunks(self.loaded):
+            now.update(db.session.execute(select(Mention.key, Mention.entity_id).where(among(Mention.key, chunk))).all())
+        for key, peer in self.loaded.items():
+            peer.entity_id = now[key]
+        self.moved = {}
 
     def propose(self, left_key, right_key, score, features):
         """A candidate for the pair unless it has one; written with the batch's others (flush)."""
@@ -376,11 +487,22 @@ class Batch:
                                     "features": features, "created_at": utcnow()})
         return 1
 
+    def judge(self, left_key, right_key, result):
+        """An automatic "same" judgement, written with the batch's others (write_judgements)."""
+        self.new_judgements.append({"left_key": left_key, "right_key": right_key, "verdict": "same", "automatic": True,
+                                    "score": result.score, "features": result.features, "created_at": utcnow()})
+
+    def write_judgements(self):
+        if self.new_judgements:
+            _bulk_insert(Judgement, self.new_judgements)
+            self.new_judgements = []
+
     def flush(self):
-        """What the batch keeps to its end: its candidates, the entities it merged into
-        refreshed, its mentions marked resolved."""
+        """What the batch keeps to its end: its judgements and candidates, the entities it
+        merged into refreshed, its mentions marked resolved."""
+        self.write_judgements()
         if self.new_candidates:
-            db.session.execute(insert(Candidate), self.new_candidates)
+            _bulk_insert(Candidate, self.new_candidates)
             self.new_candidates = []
         refresh_all(self.touched)
         db.session.execute(update(Mention).where(Mention.key.in_(list(self.position))).values(resolved_at=utcnow()),
@@ -401,23 +523,22 @@ def resolve_one(mention, batch):
     if shared:
         _unmerge_resting_on(shared, [peer.key for peer in peers if strong_keys(peer) & shared], batch)
     for peer in sorted(peers, key=lambda m: m.id):
-        if peer.entity_id == mention.entity_id:
+        if batch.entity(peer) == batch.entity(mention):
             continue
         left, right = pair(mention.key, peer.key)
         judged = batch.judged.get((left, right))
         if judged is not None:
             if judged.verdict == "same":  # judged before (a rebuilt store): it stands
-                mention.entity_id = merge_entities(mention.entity_id, peer.entity_id, batch.touched)
+                batch.merge(mention, peer)
             continue
         result = compare(mention, peer, shared)
         if not (result.merge or result.candidate):
             continue
-        if batch.may_be_kept_apart and kept_apart(mention.entity_id, peer.entity_id):
+        if batch.may_be_kept_apart and kept_apart(batch.entity(mention), batch.entity(peer)):
             continue
         if result.merge:
-            db.session.add(Judgement(left_key=left, right_key=right, verdict="same", automatic=True,
-                                     score=result.score, features=result.features))
-            mention.entity_id = merge_entities(mention.entity_id, peer.entity_id, batch.touched)
+            batch.judge(left, right, result)
+            batch.merge(mention, peer)
             merges += 1
         else:
             candidates += batch.propose(left, right, result.score, result.features)
@@ -429,9 +550,9 @@ def resolve_pending(limit=None):
     Returns {"mentions", "merges", "candidates"}."""
     done = {"mentions": 0, "merges": 0, "candidates": 0}
     while limit is None or done["mentions"] < limit:
-        mentions = db.session.scalars(select(Mention).where(Mention.resolved_at.is_(None))
-                                      .order_by(Mention.id).limit(BATCH if limit is None else
-                                                                  min(BATCH, limit - done["mentions"]))).all()
+        mentions = [Peer(row) for row in db.session.execute(
+            select(*Peer.COLUMNS).where(Mention.resolved_at.is_(None)).order_by(Mention.id)
+            .limit(BATCH if limit is None else min(BATCH, limit - done["mentions"])))]
         if not mentions:
             break
         batch = Batch(mentions)

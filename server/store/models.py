@@ -179,17 +179,26 @@ class Mention(db.Model):
     resolution put it."""
 
     __tablename__ = "mentions"
-    __table_args__ = (Index("ix_mentions_unresolved", "resolved_at", "id"),)
+    __table_args__ = (
+        Index("ix_mentions_unresolved", "resolved_at", "id"),
+        # The network reads an entity's mentions, and a record's, off these indexes alone on
+        # PostgreSQL (index-only scans): who may see each (the record's country, agency and
+        # handling code, copied here) and where it leads.
+        Index("ix_mentions_entity_id", "entity_id",
+              postgresql_include=["id", "key", "record_id", "country", "agency_id", "handling"]),
+        Index("ix_mentions_record_id", "record_id", postgresql_include=["id", "entity_id", "role"]),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)  # "<rid>/<n>": the same after a rebuild
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
-    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"))
     role: Mapped[str] = mapped_column(String(20))
     schema: Mapped[str] = mapped_column(String(20))
     caption: Mapped[str] = mapped_column(Text)
     properties: Mapped[dict] = mapped_column(JSON)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     country: Mapped[str] = mapped_column(String(2))
+    handling: Mapped[str | None] = mapped_column(String(20))  # the record's: who may see it is theirs
     resolved_at: Mapped[object | None] = mapped_column(UTCDateTime)
     record: Mapped[Record] = relationship(back_populates="mentions")
     entity: Mapped[Entity] = relationship()

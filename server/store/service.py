@@ -242,11 +242,13 @@ def insert_all(filings):
             items[filing.item_model].extend({**item, "record_id": record_id} for item in filing.items)
         for position, (entity, role) in enumerate(filing.entities):
             entities.append(entity)
-            roles.append((record_id, role, f"{filing.record['rid']}/{position}"))
+            roles.append((record_id, role, f"{filing.record['rid']}/{position}", filing.record.get("handling")))
     for model, rows in (*details.items(), *items.items()):
         _insert(model, rows)
     # Each mention starts as an entity of its own; resolution (intel/resolve.py) merges them.
     entity_ids = _insert_returning_ids(Entity, entities)
-    _insert(Mention, [{"record_id": record_id, "entity_id": entity_id, "role": role, "key": key, **entity}
-                      for (record_id, role, key), entity_id, entity in zip(roles, entity_ids, entities, strict=True)])
+    _insert(Mention, [{"record_id": record_id, "entity_id": entity_id, "role": role, "key": key, "handling": handling,
+                       **entity}
+                      for (record_id, role, key, handling), entity_id, entity in zip(roles, entity_ids, entities,
+                                                                                    strict=True)])
     return record_ids
