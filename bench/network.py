@@ -42,7 +42,7 @@ mentions per entity in all). Then, timed:
                   Latin spelling), some share only a name, the rest are new; some plates are
                   known ones written otherwise.
 
-The fill takes about 8 minutes at the default sizes on two cores (41.5 million mention_keys
+The fill takes about 10 minutes at the default sizes on two cores (41.5 million mention_keys
 rows); --entities and --links make it smaller. The last line printed is exactly
 `network: two_hop_ms=<n> resolve_1000_s=<n> entities=<n>` (entities: those not merged into
 another, after resolution). Targets: two_hop_ms <= 100, resolve_1000_s <= 10; a missed one is
