@@ -45,6 +45,7 @@ def create_app(test_config=None):
     from .access import grants as _grants  # noqa: F401  (the share grants' tables)
     from .access import sets as _sets  # noqa: F401  (saved sets of records)
     from .intel import models as _intel_models  # noqa: F401  (the entity layer's tables)
+    from .exports import models as _export_models  # noqa: F401  (exports and their progress)
     from .directory.routes import blp as directory_blp
     from .intel.routes import blp as intel_blp
     from .health import blp as health_blp

@@ -19,6 +19,7 @@ from .directory.cli import directory_cli
 from .devices.cli import desks_cli, devices_cli, echo_warnings, enroll_command, public_url_warnings
 from .forms.cli import forms_cli
 from .intel import resolve
+from .exports.cli import export_cli
 from .intel.cli import intel_cli
 from .keys.cli import keys_cli
 from .reference.cli import reference_cli
@@ -101,5 +102,5 @@ def public_url(url, unset):
 def register(app):
     for command in (agencies_cli, keys_cli, enroll_command, devices_cli, users_cli, ledger_cli, intake_cli,
                     quarantine_cli, forms_cli, reference_cli, demo_cli, audit_cli, directory_cli, housekeeping, version,
-                    config_cli, intel_cli, desks_cli):
+                    config_cli, intel_cli, desks_cli, export_cli):
         app.cli.add_command(command)

@@ -171,6 +171,8 @@ def from_environment(instance_path):
         # The task queue (server/tasks.py): SQLite beside the database by default, Redis in
         # deployment (redis://…), "immediate" to run each task in its caller.
         "TASK_QUEUE": os.environ.get("WILDLEDGER_TASK_QUEUE", f"sqlite:///{Path(instance_path) / 'tasks.sqlite'}"),
+        # Finished exports wait here for their requester (exports/service.py).
+        "EXPORT_DIR": os.environ.get("WILDLEDGER_EXPORT_DIR", str(Path(instance_path) / "exports")),
         # The largest outbox file a supervisor may carry in (PROTOCOL.md §14); a push is 512 KiB.
         "CARRIED_MAX_BYTES": _int("WILDLEDGER_CARRIED_MAX_BYTES", 64 * 1024 * 1024),
         # Alert e-mails (server/console/alerts.py): smtp://, smtp+starttls:// or smtps://,

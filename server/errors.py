@@ -65,6 +65,9 @@ _CATALOG = [
     Problem("desk_fields_fixed", 422, _l("A report filed from the office names the person filing it and their "
                                          "agency: leave out agency and reporting_officer, or give their own.")),
     Problem("report_file_invalid", 422, _l("The file is not a JSON object of the information report's fields.")),
+    # Exports (issue 19).
+    Problem("export_kind_unknown", 422, _l("There is no export of that kind.")),
+    Problem("export_itr_needs_year", 422, _l("An illegal trade report needs a year and a country (its two-letter code).")),
     # Record receipts: why a record was quarantined. It is kept, never dropped.
     Problem("malformed_envelope", 422, _l("The sealed record is damaged and cannot be read.")),
     Problem("device_mismatch", 422, _l("The record names a different device than the one sending it.")),

@@ -62,10 +62,11 @@ def in_app(task):
 
 def resume():
     """Queue again what a stopped worker left unfinished; returns how many."""
+    from .exports import service as exports
     from .sync import carried
 
     with _app.app_context():
-        return carried.resume_unfinished()
+        return carried.resume_unfinished() + exports.resume_unfinished()
 
 
 @huey.on_startup()

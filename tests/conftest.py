@@ -88,6 +88,7 @@ def _dispose_engines():
 def make_app(database_url, tmp_path, **config):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "KEK_FILE": str(tmp_path / "keys" / "kek"), "PUBLIC_URL": "https://wildledger.test",
+                      "EXPORT_DIR": str(tmp_path / "exports"),
                       "AUTH_FAILURES_PER_MINUTE": 1000, "TASK_QUEUE": "immediate", **config})
     _apps.append(app)
     return app

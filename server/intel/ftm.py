@@ -114,9 +114,14 @@ def proxy_of(entity_or_mention):
         ftm_id = entity_id(entity_or_mention.id)
     else:
         raise TypeError(f"no FollowTheMoney entity for {entity_or_mention!r}")
-    proxy = model.make_entity(_schema(entity_or_mention.schema))
+    return make_proxy(entity_or_mention.schema, ftm_id, entity_or_mention.properties)
+
+
+def make_proxy(schema, ftm_id, properties):
+    """An EntityProxy of `schema` with the values of `properties` FtM validates."""
+    proxy = model.make_entity(_schema(schema))
     proxy.id = ftm_id
-    for name, values in (entity_or_mention.properties or {}).items():
+    for name, values in (properties or {}).items():
         prop = _writable(proxy.schema, name)
         proxy.add(prop, [value for value in (_accepted(prop, raw) for raw in values if raw) if value], cleaned=True)
     return proxy

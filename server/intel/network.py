@@ -114,6 +114,17 @@ class View:
             self._place_entities(unknown)
         return {row.id: self._of_entity.get(row.entity_id) or self._of_mention[row.id] for row in mentions}
 
+    def entities(self, entity_ids):
+        """The nodes of these entities as the reader sees them, a batch on its own (what earlier
+        calls placed is forgotten: an export walks the whole store a batch at a time)."""
+        self.nodes, self._of_entity, self._of_mention = {}, {}, {}
+        self._place_entities(entity_ids)
+        return list(self.nodes.values())
+
+    def node_of(self, entity_id, mention_id):
+        """The node a mention the reader may see belongs to."""
+        return self._node_of_source(entity_id, mention_id)
+
     def _place_entities(self, entity_ids):
         """The nodes of these entities as the reader sees them. Every mention of theirs is read
         off one index (Mention's copy of its record's country, agency and handling code saying
