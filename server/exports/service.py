@@ -126,20 +126,15 @@ def _write(kind, out, actor, params, progress):
                            year=params["year"], country=params["country"], handling=None, crossings=crossings,
                            agencies=agencies, progress=progress)
     elif kind == "ftm":
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
-        counts = ftm.write(text, actor, progress=progress, handling_seen=seen)
-        text.flush()
-        text.detach()
+        counts = _as_text(out, lambda text: ftm.write(text, actor, progress=progress, handling_seen=seen))
     elif kind == "anx":
         seen = source.handling_codes(actor)
         counts = anx.write_anx(out, *source.chart(actor), title=f"Wildledger network as {actor.username} may see it",
                                handling=source.most_guarded(seen) or "none")
     elif kind == "geojson":
         seen = source.handling_codes(actor)
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
-        counts = geojson.write_geojson(text, source.record_rows(actor), handling=source.most_guarded(seen) or "none")
-        text.flush()
-        text.detach()
+        counts = _as_text(out, lambda text: geojson.write_geojson(text, source.record_rows(actor),
+                                                                  handling=source.most_guarded(seen) or "none"))
     elif kind == "csv":
         seen = source.handling_codes(actor)
         counts = tables.write_tables(out, source.record_rows(actor), source.item_rows(actor), source.mention_rows(actor),
@@ -148,6 +143,16 @@ def _write(kind, out, actor, params, progress):
         raise ExportRefused("export_kind_unknown")
     return counts, source.most_guarded(seen)
 
+
+
+def _as_text(out, write):
+    """Run `write` on a UTF-8 text view of the binary file `out`, leaving `out` open."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    try:
+        return write(text)
+    finally:
+        text.flush()
+        text.detach()
 
 
 def _sha256(path):
