@@ -39,9 +39,13 @@ def _check_collection(collection):
             assert _is_position(geometry["coordinates"])
             assert properties["geometry_kind"] == "seizure point"
         else:
-            assert geometry["type"] == "LineString"
-            assert len(geometry["coordinates"]) >= 2
-            assert all(_is_position(position) for position in geometry["coordinates"])
+            lines = [geometry["coordinates"]] if geometry["type"] == "LineString" else geometry["coordinates"]
+            assert geometry["type"] in ("LineString", "MultiLineString")
+            for line in lines:
+                assert len(line) >= 2
+                assert all(_is_position(position) for position in line)
+                # No leg the long way round: a line crossing 180° is cut there (RFC 7946 §3.1.9).
+                assert all(abs(b[0] - a[0]) <= 180 for a, b in zip(line, line[1:]))
             assert properties["geometry_kind"] == "route"
             assert isinstance(properties["approximate"], bool)
 
@@ -171,3 +175,21 @@ def test_twenty_thousand_records_are_streamed():
     assert len(collection["features"]) == n
     assert collection["wildledger"]["handling"] is None
     _check_collection(collection)
+
+
+def test_a_route_across_the_pacific_is_cut_at_180_degrees():
+    # Totoaba maw from Mexico through the United States to China: the shorter way crosses the
+    # Pacific, so the line is cut at the antimeridian into two parts that meet there.
+    records = [_record("r-pacific", latitude=None, longitude=None, country="CN",
+                       route=[{"role": "origin", "country": "MX"}, {"role": "transit", "country": "US"},
+                              {"role": "destination", "country": "CN"}])]
+    counts, _, collection = _write(records)
+    _check_collection(collection)
+    geometry = _features(collection, "r-pacific")["MultiLineString"]["geometry"]
+    americas, asia = geometry["coordinates"]
+    assert americas[:2] == [list(centroids()["MX"]), list(centroids()["US"])]
+    assert americas[-1][0] == -180 and asia[0][0] == 180 and americas[-1][1] == asia[0][1]
+    assert asia[-1] == list(centroids()["CN"])
+    us, cn = centroids()["US"], centroids()["CN"]
+    assert min(us[1], cn[1]) <= asia[0][1] <= max(us[1], cn[1])
+    assert counts["routes"] == 1

@@ -69,6 +69,32 @@ def _route(record, own):
     return countries, positions, approximate
 
 
+def _cut_at_antimeridian(positions):
+    """The route as one or more lines (RFC 7946 §3.1.9). Each leg goes the shorter way round the
+    globe, as a crossing of the Pacific does (Mexico to China): where that way crosses 180°, the
+    line is cut there, so that no map draws it the long way round through Europe."""
+    parts, part = [], [positions[0]]
+    for (lon0, lat0), (lon1, lat1) in zip(positions, positions[1:]):
+        if abs(lon1 - lon0) > 180:
+            east = lon1 < lon0  # eastwards across 180°, into negative longitudes
+            edge = 180 if east else -180
+            unwrapped = lon1 + (360 if east else -360)
+            lat = round(lat0 + (lat1 - lat0) * (edge - lon0) / (unwrapped - lon0), DECIMALS)
+            part.append([edge, lat])
+            parts.append(part)
+            part = [[-edge, lat]]
+        part.append([lon1, lat1])
+    parts.append(part)
+    return parts
+
+
+def _line(positions):
+    parts = _cut_at_antimeridian(positions)
+    if len(parts) == 1:
+        return {"type": "LineString", "coordinates": parts[0]}
+    return {"type": "MultiLineString", "coordinates": parts}
+
+
 def _value(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -98,7 +124,8 @@ def write_geojson(out, records, *, handling):
     """Write one FeatureCollection to `out` (a UTF-8 text file): a Point per record that has a
     valid latitude/longitude, a LineString per record whose route crosses a border (vertices:
     the countries' centroids, or the record's own point for the country it was made in;
-    "approximate" when any vertex is a centroid or was left out for want of one). The collection
+    "approximate" when any vertex is a centroid or was left out for want of one; cut into a
+    MultiLineString where it crosses 180°). The collection
     carries "wildledger": {"handling", "generated_at"}, a foreign member as RFC 7946 allows.
 
     Returns {"points", "routes", "skipped"}; skipped counts the records that gave neither."""
@@ -127,7 +154,7 @@ def write_geojson(out, records, *, handling):
             properties = _properties(record, "route")
             properties["route_countries"] = countries
             properties["approximate"] = approximate
-            feature({"type": "LineString", "coordinates": positions}, properties)
+            feature(_line(positions), properties)
             counts["routes"] += 1
         if not own and not route:
             counts["skipped"] += 1
