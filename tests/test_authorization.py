@@ -36,6 +36,7 @@ GUARDS = {
     "console.intel_candidates": "console", "console.intel_judge": "console", "console.intel_entity": "console",
     "console.intel_undo": "console", "console.share_new": "console", "console.shares": "console",
     "console.share_revoke": "console", "console.intel_report_new": "console",
+    "console.exports": "console", "console.export": "console", "console.export_download": "console",
     "console.set_save": "console", "console.record_sets": "console", "console.record_set": "console",
     "console.set_add": "console", "console.set_remove": "console", "console.set_delete": "console",
     "console.directory": "console", "console.directory_contact": "console", "console.directory_contact_new": "console",
@@ -89,17 +90,18 @@ AGENCY_OBJECTS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "sam
 RECORDS = {"supervisor": {"own"}, "analyst": {"own", "same_country"}, "admin": {"own", "same_country", "other_country"}}
 REVIEWS = {"supervisor": {"own"}, "analyst": set(), "admin": {"own", "same_country", "other_country"}}
 PAGES = {"supervisor": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
-                        "intel/reports/new", "sets"},
-         "analyst": {"records", "intel/candidates", "intel/reports/new", "sets"},
+                        "intel/reports/new", "sets", "exports"},
+         "analyst": {"records", "intel/candidates", "intel/reports/new", "sets", "exports"},
          "admin": {"fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
-                   "intel/reports/new", "sets", "audit", "audit.csv", "people", "people/new", "people/supervisor1"}}
+                   "intel/reports/new", "sets", "exports", "audit", "audit.csv", "people", "people/new", "people/supervisor1"}}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_its_pages_and_its_scope(app, world, role):
     client, token = world["clients"][role], world["tokens"][role]
     for page in ("fleet", "enroll", "records", "quarantine", "alerts", "carried", "intel/candidates",
-                 "intel/reports/new", "sets", "audit", "audit.csv", "people", "people/new", "people/supervisor1"):
+                 "intel/reports/new", "sets", "exports", "audit", "audit.csv", "people", "people/new",
+                 "people/supervisor1"):
         assert client.get(f"/console/{page}").status_code == (200 if page in PAGES[role] else 404), page
     for scope in SCOPES:
         device, rid, code = world["phones"][scope], world["records"][scope], world["codes"][scope]

@@ -1,6 +1,9 @@
 """Share grants (issue 18): need-to-know widened explicitly. Role × own/other agency × own/other
-country × with/without a grant × list/view/entity/network; revocation, expiry, handling codes,
+country × with/without a grant × list/view/entity/network/export; revocation, expiry, handling codes,
 and the recipient's inbox and e-mail."""
+import csv
+import io
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -58,8 +61,20 @@ def _share(client, what, about, to, purpose="Joint case: pangolin scales through
                                                     "purpose": purpose, "days": days})
 
 
+def _exported(client):
+    """The rids in the CSV export a reader asks for in the console."""
+    token = TOKEN.search(client.get("/console/exports").text)[1]
+    asked = client.post("/console/exports", data={"csrf_token": token, "kind": "csv"})
+    answer = client.get(asked.headers["Location"] + "/download")
+    data = answer.get_data()
+    answer.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rows = csv.DictReader(io.StringIO(archive.read("records.csv").decode("utf-8-sig")))
+        return {row["rid"] for row in rows}
+
+
 def _reach(app, people, rid):
-    """{reader: what they get} for view (console and API), list, entity and network."""
+    """{reader: what they get} for view (console and API), list, entity, network and export."""
     out = {}
     for name, (client, token) in people.items():
         headers = {"Authorization": f"Bearer {token}"}
@@ -69,7 +84,8 @@ def _reach(app, people, rid):
         listed = f'data-rid="{rid}"' in client.get("/console/records").text
         entity = api.get(f"/api/v1/intel/entity?mention={rid}/0", headers=headers).status_code == 200
         network = api.get(f"/api/v1/intel/network?mention={rid}/0&hops=1", headers=headers).status_code == 200
-        assert view == listed == entity == network, name
+        exported = rid in _exported(client)
+        assert view == listed == entity == network == exported, name
         out[name] = view
     return {name for name, seen in out.items() if seen}
 

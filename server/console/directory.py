@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,9 +27,8 @@ from ..directory import agencies as agency_sheet
 from ..directory import counterparts, crossings, reports, service, sheets
 from ..directory.models import KINDS, Contact, Counterpart, Crossing
 from ..extensions import db
-from ..reference import catalog
 from ..reference.publish import publish
-from .routes import _actor, blp, signed_in
+from .routes import _actor, blp, code_names, signed_in
 
 MAINTAINERS = access.DIRECTORY_MAINTAINERS
 KIND_NAMES = {"duty_desk": _l("Duty desk"), "focal_point": _l("Focal point")}
@@ -42,13 +40,6 @@ BORDERS = ("CN-VN", "LA-VN", "CN-LA")
 
 def _split(text):
     return [part.strip() for part in text.split(";") if part.strip()]
-
-
-def _code_names(list_id):
-    """{key: name in the reader's language} of a code list."""
-    locale = str(get_locale())
-    return {item["key"]: item["names"].get(locale) or item["names"]["en"]
-            for item in catalog.code_lists()[list_id]["items"]}
 
 
 def _crossings():
@@ -179,8 +170,8 @@ def directory_agencies():
         query = query.where(Agency.country == country)
     countries = db.session.scalars(select(Agency.country).distinct().order_by(Agency.country)).all()
     return render_template("console/directory_agencies.html", rows=db.session.scalars(query).all(),
-                           countries=countries, country=country, levels=_code_names("agency_level"),
-                           functions=_code_names("agency_function"))
+                           countries=countries, country=country, levels=code_names("agency_level"),
+                           functions=code_names("agency_function"))
 
 
 def _agency_form_row(code):
@@ -194,7 +185,7 @@ def _agency_form_row(code):
 def _agency_page(row, create, error=None, status=200, **context):
     others = db.session.scalars(select(Agency).where(Agency.code != row.get("code", "")).order_by(Agency.code)).all()
     page = render_template("console/directory_agency.html", row=row, create=create, error=error, others=others,
-                           levels=_code_names("agency_level"), functions=_code_names("agency_function"),
+                           levels=code_names("agency_level"), functions=code_names("agency_function"),
                            crossings=_crossings(),
                            chosen={column: set(_split(row.get(column, ""))) for column in AGENCY_LISTS},
                            history=service.history(f"agency:{row['code']}") if not create else [], **context)
@@ -247,8 +238,8 @@ def directory_links():
     links = [link for link in counterparts.current_links() if not crossing or crossing in link.crossings]
     gaps = [gap for gap in counterparts.gaps() if not crossing or gap[0] == crossing]
     return render_template("console/directory_links.html", links=links, gaps=gaps, crossing=crossing,
-                           crossings=_crossings(), functions=_code_names("agency_function"),
-                           bases=_code_names("counterpart_basis"), saved=request.args.get("saved"),
+                           crossings=_crossings(), functions=code_names("agency_function"),
+                           bases=code_names("counterpart_basis"), saved=request.args.get("saved"),
                            removed=request.args.get("removed"))
 
 
@@ -266,7 +257,7 @@ def _link_page(entry, create, error=None, status=200):
     page = render_template("console/directory_link.html", entry=entry, create=create, error=error,
                            agencies=db.session.scalars(select(Agency).where(Agency.retired_on.is_(None))
                                                        .order_by(Agency.code)).all(),
-                           functions=_code_names("agency_function"), bases=_code_names("counterpart_basis"),
+                           functions=code_names("agency_function"), bases=code_names("counterpart_basis"),
                            crossings=_crossings(), borders=BORDERS,
                            history=service.history(f"counterpart:{entry['key']}") if not create else [])
     return page, status
@@ -431,7 +422,7 @@ def directory_reports():
     audit.record("directory.reports.list", detail={"count": len(open_rows) + len(handled), "rids": [
         record.rid for _report, record, _agency, _handling in open_rows + handled]}, **_actor())
     return render_template("console/directory_reports.html", open_rows=open_rows, handled=handled,
-                           problems=_code_names("directory_problem"))
+                           problems=code_names("directory_problem"))
 
 
 @blp.post("/directory/reports/<rid>/handle")

@@ -40,7 +40,7 @@ def init_app(app):
     # The CSRF token lives in Flask's own session cookie, as strict as the console's.
     app.config.update(SESSION_COOKIE_NAME="__Host-wl_csrf" if secure else "wl_csrf", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_SECURE=secure)
-    from . import admin, carried, directory, intel, people, records, reports, sets, shares  # noqa: F401  (their pages join the blueprint before it is registered)
+    from . import admin, carried, directory, exports, intel, people, records, reports, sets, shares  # noqa: F401  (their pages join the blueprint before it is registered)
 
     app.register_blueprint(blp)
 
@@ -82,6 +82,15 @@ def when(moment):
 def _context():
     return {"languages": [(code, LANGUAGE_NAMES[code]) for code in LOCALES], "who": g.get("console_user"),
             "locale": str(get_locale()), "format_datetime": format_datetime, "role_names": ROLE_NAMES}
+
+
+def code_names(list_id):
+    """{key: name in the reader's language} of a code list."""
+    from ..reference import catalog
+
+    locale = str(get_locale())
+    return {item["key"]: item["names"].get(locale) or item["names"]["en"]
+            for item in catalog.code_lists()[list_id]["items"]}
 
 
 def signed_in(*roles):

@@ -154,6 +154,13 @@ def tour(page, station, username):
     page.goto(station.public_url + "/console/sets")
     page.locator("li[data-set]").first.wait_for()
     yield "saved sets"
+    page.goto(station.public_url + "/console/exports")
+    page.locator("form.export-form").wait_for()
+    yield "exports"
+    page.locator("#kind-itr").check()
+    page.locator("form.export-form button[type=submit]").click()
+    page.locator('.export-state[data-status="done"]').wait_for()
+    yield "an export"
     yield from report_tour(page, station)
     page.goto(station.public_url + "/console/enroll")
     page.locator("#officer").fill("Lê Văn Tám")
@@ -247,7 +254,7 @@ DIRECTORY_PAGES = ["directory import", "directory import problems", "directory i
                    "add a link"]
 PAGES = ["set-up", "recovery codes", "sign-in", "second factor", "phones", "enroll", "revoke", "records",
          "review queue", "alerts", "audit log", "people", "add a person", "a person", *DIRECTORY_PAGES, "carried in",
-         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "shared with me", "record", "evidence sheet", "a saved set", "saved sets", "file an information report", "an information report with a problem",
+         "a carried-in file", "a carried-in file refused", "possible matches", "an entity", "shared with me", "record", "evidence sheet", "a saved set", "saved sets", "exports", "an export", "file an information report", "an information report with a problem",
          "a filed information report", "enrollment code", "enrollment sheet", "expired form"]
 
 
