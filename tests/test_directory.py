@@ -100,7 +100,8 @@ def test_a_file_with_any_problem_writes_nothing_and_says_where(app, tmp_path):
                 {**DESK, "key": "VN-HQ-MONGCAI/real", "phones": real},  # in use: not for a demo contact
                 {**DESK, "key": "VN-HQ-MONGCAI/unassigned", "demo": "no"},  # a real contact's number must be valid
                 {**DESK, "key": "XX/desk", "agency": "NO-SUCH-AGENCY"},
-                {**FOCAL, "role_lo": ""},  # the same key again, and no Lao role
+                FOCAL,  # the same key again
+                {**FOCAL, "key": "CN-HG-DX/focal-2", "role_lo": ""},  # no Lao role
                 {**DESK, "key": "VN-HQ-MONGCAI/zone", "time_zone": "Asia/Hanoi", "crossings": "nowhere",
                  "hours": "mon-fri 17:00-08:00", "audience_countries": "", "audience_agencies": ""})
     result = app.test_cli_runner().invoke(args=["directory", "import", str(path)])
@@ -111,8 +112,9 @@ def test_a_file_with_any_problem_writes_nothing_and_says_where(app, tmp_path):
     assert found == {
         (3, "phones", "bad_phone"), (4, "phones", "bad_phone"), (5, "phones", "bad_phone"),
         (5, "messaging", "bad_phone"), (6, "agency", "unknown_agency"), (7, "key", "duplicate_key"),
-        (8, "time_zone", "bad_time_zone"), (8, "crossings", "unknown_crossing"), (8, "hours", "bad_hours"),
-        (8, "audience_countries", "no_audience")}
+        (8, "role_lo", "missing_translation"),
+        (9, "time_zone", "bad_time_zone"), (9, "crossings", "unknown_crossing"), (9, "hours", "bad_hours"),
+        (9, "audience_countries", "no_audience")}
     assert _contacts(app) == {}
 
 

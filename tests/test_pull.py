@@ -11,6 +11,7 @@ from server.forms.definition import published_definitions
 from server.keys import service as keys
 from server.reference import catalog, publish
 from server.reference.models import ReferenceItem
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -139,6 +140,21 @@ def test_pulls_need_a_signed_request_from_a_device_in_service(published, device)
         devices.revoke(device.device_id)
     answer = device.send_signed("GET", "/api/v1/sync/pull/species")
     assert (answer.status, answer.json()["code"]) == (403, "device_revoked")
+
+
+def test_the_directory_is_never_pulled_without_a_device_signature(published, device):
+    """Contacts are real officers' names and numbers: an unsigned pull of the directory gets
+    a refusal and none of them, as any other collection does; the device's signed pull gets them."""
+    from server.directory import service as directory
+
+    with published.app_context():
+        assert directory.import_file(ROOT / "server" / "demo" / "directory.csv").ok  # published for phones
+    for path in ("/api/v1/sync/pull/directory", "/api/v1/sync/pull/directory?since=0&limit=500"):
+        answer = published.test_client().get(path)
+        assert (answer.status_code, answer.get_json()["code"]) == (401, "auth_required"), path
+        assert b"demo/" not in answer.data and b"+84" not in answer.data, answer.data
+    device.pull("directory")
+    assert any(key.startswith("demo/") for key in device.collections["directory"]["items"])
 
 
 def test_a_change_committed_late_is_never_skipped(published, device, database_url):

@@ -29,9 +29,23 @@ export function staleAfterDays(directory) {
 
 function entry(type, key, item, texts) {
   const folded = [...new Set(texts.filter(Boolean).map(fold).filter(Boolean))];
-  // Every text between separators, so that "starts a text" and "is a whole text" are one
-  // `includes` each, with no loop over the texts at every keystroke.
-  return { type, key, item, hay: SEP + folded.join(SEP) + SEP, compact: folded.map((text) => text.replaceAll(" ", "")).join(SEP) };
+  // Every text between separators, so that where the query is found says whether it starts a
+  // text or is a whole one, with no loop over the texts at every keystroke. `letters`: which
+  // Latin letters and digits the texts hold, so that most entries without the query are
+  // passed over without reading their texts ("dong x": few entries have an x).
+  const hay = SEP + folded.join(SEP) + SEP;
+  return { type, key, item, hay, compact: folded.map((text) => text.replaceAll(" ", "")).join(SEP), letters: lettersOf(hay) };
+}
+
+/** A bit for each Latin letter (and, sharing five bits, each digit) in `text`. */
+function lettersOf(text) {
+  let bits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 97 && code <= 122) bits |= 1 << (code - 97);
+    else if (code >= 48 && code <= 57) bits |= 1 << (26 + ((code - 48) % 5));
+  }
+  return bits;
 }
 
 /**
@@ -75,16 +89,52 @@ export function buildIndex({ crossings, agencies, contacts = [], codes, places }
 }
 
 // 0 a whole text, 1 its start, 2 a later word's start, 3 anywhere, 4 with spaces ignored, 5 every word somewhere.
-function tier(item, q, compact, words) {
+// One pass over the entry's hay: each place the query is found, the character before it says
+// whether it starts a text (SEP) or a word (a space). `from`: the best tier the entry can
+// still reach (searchDirectory); below 3 the places must be looked at, from 3 on one `includes` says.
+function tier(item, needle, from = 0) {
+  // Each tier needs every letter of the query somewhere in the entry.
+  if ((item.letters & needle.letters) !== needle.letters) return -1;
   const { hay } = item;
-  if (hay.includes(q)) {
-    if (hay.includes(SEP + q)) return hay.includes(SEP + q + SEP) ? 0 : 1;
-    return hay.includes(` ${q}`) ? 2 : 3;
+  const { q } = needle;
+  if (from <= 3) {
+    if (from === 3) {
+      if (hay.includes(q)) return 3;
+    } else {
+      let at = hay.indexOf(q);
+      if (at >= 0) {
+        let best = 3;
+        for (; at >= 0; at = hay.indexOf(q, at + 1)) {
+          const before = hay.charCodeAt(at - 1);
+          if (before === SEP_CODE) {
+            if (hay.charCodeAt(at + q.length) === SEP_CODE) return 0;
+            best = 1;
+          } else if (before === SPACE && best > 2) {
+            if (from === 2) return 2; // as good as it can get
+            best = 2;
+          }
+        }
+        return best;
+      }
+    }
   }
-  if (compact && item.compact.includes(compact)) return 4;
-  if (words.length > 1 && words.every((word) => hay.includes(word))) return 5;
+  if (from <= 4 && needle.compact && item.compact.includes(needle.compact)) return 4;
+  const { words } = needle;
+  if (words.length > 1) {
+    for (const word of words) if (!hay.includes(word)) return -1;
+    return 5;
+  }
   return -1;
 }
+
+const SEP_CODE = SEP.charCodeAt(0);
+const SPACE = 32;
+const needles = (q, compact) => ({ q, compact, words: q.split(" "), letters: lettersOf(q) });
+
+// The best tier a longer query can reach in an entry, from the tier of the query it extends:
+// each place the longer one is found, the shorter one is too. Found only inside a word (3),
+// it is never at a word's start; not found (4, 5), it is not found with more letters either.
+const reach = (rank) => (rank <= 1 ? 0 : rank);
 
 const LISTS = { crossing: "crossings", agency: "agencies", contact: "contacts" };
 const TIERS = 6;
@@ -99,21 +149,32 @@ export function searchDirectory(index, query, { limit = 20 } = {}) {
   const found = { crossings: [], agencies: [], contacts: [] };
   if (!q) return found;
   const compact = q.replaceAll(" ", "");
-  const words = q.split(" ");
+  const needle = needles(q, compact);
   // Typing narrows: every entry matching "dong x" matched "dong", so only those are looked at.
   const last = index.last;
-  const pool = last && q.startsWith(last.q) && compact.startsWith(last.compact) ? last.matched : index.entries;
-  const matched = [];
+  // "dong " is "dong" folded: the same answer, as the officer types the space before the next word.
+  if (last && last.q === q && last.limit === limit) return { crossings: [...last.found.crossings], agencies: [...last.found.agencies], contacts: [...last.found.contacts] };
+  const narrowing = last && q.startsWith(last.q) && compact.startsWith(last.compact);
+  const { entries } = index;
+  // The entries found and their tiers, by number, in two buffers made once: one holds the
+  // last keystroke's, which this one narrows, the other this one's (no garbage at each key).
+  index.buffers ??= [0, 1].map(() => ({ matched: new Int32Array(entries.length), ranks: new Int8Array(entries.length) }));
+  const { matched, ranks } = index.buffers[last?.buffer === 0 ? 1 : 0];
+  const count = narrowing ? last.count : entries.length;
+  let hits = 0;
   const buckets = Object.fromEntries(Object.values(LISTS).map((list) => [list, Array.from({ length: TIERS }, () => [])]));
-  for (const item of pool) {
-    const rank = tier(item, q, compact, words);
+  for (let j = 0; j < count; j++) {
+    const i = narrowing ? last.matched[j] : j;
+    const item = entries[i];
+    const rank = tier(item, needle, narrowing ? reach(last.ranks[j]) : 0);
     if (rank < 0) continue;
-    matched.push(item);
+    matched[hits] = i;
+    ranks[hits++] = rank;
     const bucket = buckets[LISTS[item.type]][rank];
     if (bucket.length < limit) bucket.push(item.item);
   }
-  index.last = { q, compact, matched };
   for (const [list, tiers] of Object.entries(buckets)) found[list] = tiers.flat().slice(0, limit);
+  index.last = { q, compact, matched, ranks, count: hits, buffer: last?.buffer === 0 ? 1 : 0, limit, found: { ...found } };
   return found;
 }
 

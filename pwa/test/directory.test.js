@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import crossingsFile from "../../server/reference/data/crossings.json";
 import agenciesFile from "../../server/reference/agencies.json";
 import functionsFile from "../../server/reference/data/codes/agency_function.json";
+import placesFile from "../../server/reference/data/places.json";
 import { buildIndex, contactsOf, counterparts, duty, links, nearestCrossing, searchDirectory, stale, staleAfterDays,
   vcard, wallClock } from "../src/directory.js";
 
@@ -71,6 +72,57 @@ describe("search", () => {
       expect(searchDirectory(big, query), query).toEqual(searchDirectory(fresh, query));
     }
     expect(searchDirectory(big, "nguyen van 4999").contacts[0].key).toBe("bulk/4999");
+  });
+
+  it("typed, corrected and typed again, answers at each key what a fresh index answers", () => {
+    // Queries made of the index's own words, typed a letter at a time with a slip corrected
+    // on the way: narrowing, the same query after a space, letters no entry has.
+    const many = Array.from({ length: 600 }, (_, i) => desk({ key: `bulk/${String(i).padStart(3, "0")}`, agency: ["LA-DOFI", "CN-HG-DX", "VN-KL"][i % 3],
+      name: ["Nguyễn Văn Hùng", "黄演示", "ສົມພອນ ພົມມະວົງ", null][i % 4], name_latin: ["Nguyen Van Hung", "Huang Yanshi", "Somphone Phommavong", null][i % 4],
+      pinyin: i % 4 === 1 ? ["huang yan shi"] : [], role: { en: `Duty desk ${i % 13}`, vi: `Đầu mối động vật ${i % 5}`, lo: `ໂຕະເວນ ${i}`, zh_Hans: `值班台 ${i % 3}` } }));
+    const typed = buildIndex({ crossings, agencies, contacts: many, codes });
+    const built = buildIndex({ crossings, agencies, contacts: many, codes });
+    const fresh = () => ({ ...built }); // the index as built, no keystroke behind it
+    const queries = ["dong xing", "dong  x", "duty desk 3", "huang yanshi", "somphone", "mong cai", "boten", "dongxing", "d x", "kiểm lâm",
+      "森林公安", "ສົມພອນ", "nguyen van", "forest police", "dau moi dong vat 2", "zzz", "dong xing customs"];
+    let previous = "";
+    for (const query of queries) {
+      const keys = [...Array.from({ length: query.length }, (_, n) => query.slice(0, n + 1)), `${query}q`, query, previous];
+      for (const text of keys) {
+        expect(searchDirectory(typed, text, { limit: 4 }), text).toEqual(searchDirectory(fresh(), text, { limit: 4 }));
+      }
+      previous = query;
+    }
+    // A whole text first ("Duty desk 1"), then texts it starts ("Duty desk 10"), earlier in key order.
+    expect(searchDirectory(typed, "duty desk 1", { limit: 4 }).contacts.map((contact) => contact.role.en)).toEqual(Array(4).fill("Duty desk 1"));
+  });
+});
+
+describe("search by province", () => {
+  // Crossings by their sides' provinces and agencies by the provinces they serve, from the
+  // places collection, in any of the four languages.
+  const places = new Map(placesFile.items.map((place) => [place.key, place]));
+  const index = buildIndex({ crossings, agencies, contacts: CONTACTS, codes, places });
+  const found = (query) => {
+    const { crossings: c, agencies: a } = searchDirectory(index, query, { limit: 50 });
+    return { crossings: c.map((crossing) => crossing.key), agencies: a.map((agency) => agency.code) };
+  };
+
+  it.each(["quang ninh", "Quảng Ninh", "广宁"])("finds Quảng Ninh's crossings and offices from %s", (query) => {
+    const { crossings: keys, agencies: codes } = found(query);
+    expect(keys).toEqual(expect.arrayContaining(["VN-CN:mong-cai--dongxing", "VN-CN:hoanh-mo--dongzhong", "VN-CN:bac-phong-sinh--lihuo"]));
+    expect(codes).toEqual(expect.arrayContaining(["VN-HQ-QN", "VN-KL-QN", "VN-BCHBP-QN"]));
+    // Quảng Ninh's own offices first, before anything found by parts of the words.
+    expect(codes.slice(0, 3)).toEqual(expect.arrayContaining(["VN-HQ-QN", "VN-KL-QN"]));
+    expect(codes).not.toContain("LA-DOFI-LNT");
+  });
+
+  it("finds Luang Namtha's crossings and forest inspection from luang namtha", () => {
+    const { crossings: keys, agencies: codes } = found("luang namtha");
+    expect(keys).toEqual(expect.arrayContaining(["LA-CN:boten--mohan", "LA-CN:boten-railway--mohan-railway"]));
+    expect(codes).toEqual(expect.arrayContaining(["LA-DOFI-LNT", "LA-CUSTOMS-BOTEN"]));
+    expect(keys).not.toContain("VN-CN:mong-cai--dongxing");
+    expect(codes).not.toContain("VN-HQ-QN");
   });
 });
 

@@ -2,13 +2,15 @@
 enrolled, synced, then offline at the border: search crossings in any script or in pinyin, find
 the counterpart across Boten – Mohan and call it, see whether a desk is on duty in its own time
 zone, hand a contact over as a QR code, read the phrasebook; contacts are never stored in the
-clear; an admin's edit arrives at the next sync and a tampered pull answer is refused; a
-wrong number reported offline reaches the server once.
+clear; an admin's edit arrives at the next sync and a tampered or unsigned pull answer is
+refused; a wrong number reported offline reaches the server once; a contact verified long ago
+may be out of date; the phone's position picks the nearest crossing.
 
 The tests of this module share one server and one phone profile and run in order."""
 import csv
 import datetime as dt
 import io
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,6 +49,16 @@ FOCAL = {"key": "test/LA-DOFI/boten-focal", "agency": "LA-DOFI", "kind": "focal_
          "audience_agencies": "", "supervisors_only": "no", "verified_on": "2026-11-15", "verified_by": "Demo maintainer",
          "demo": "yes", "remove": "no"}
 FOCAL_NUMBER = "+85638200277"
+# A focal point of Luang Namtha forest inspection last verified long before the stale period
+# (180 days by default): the app flags it "may be out of date" and says who verified it.
+STALE = {**FOCAL, "key": "test/LA-DOFI-LNT/stale-focal", "agency": "LA-DOFI-LNT", "name": "ບຸນມີ ສີສຸວັນ",
+         "name_latin": "Bounmy Sisouvanh", "phones": "038 200 278 mobile", "messaging": "",
+         "role_en": "Forest inspection liaison, Luang Namtha (demo)", "role_vi": "Cán bộ liên lạc thanh tra lâm nghiệp Luông Nặm Thà (demo)",
+         "role_lo": "ເຈົ້າໜ້າທີ່ປະສານງານກວດກາປ່າໄມ້ຫຼວງນ້ຳທາ (ສາທິດ)", "role_zh_Hans": "琅南塔森林检查联络员（演示）",
+         "verified_on": "2020-01-15", "verified_by": "Former maintainer (test)"}
+# Where a phone at the Mohan port stands: the Chinese side of Boten – Mohan is 0.2 km away,
+# the railway crossing's sides 2 and 3 km.
+AT_MOHAN = {"latitude": 21.195, "longitude": 101.684}
 SECRETS = [FOCAL["name"], FOCAL["name_latin"], FOCAL_NUMBER, "038 200 277", "Forest inspection liaison", "+85638200201",
            "Forest inspection hotline"]
 
@@ -78,7 +90,7 @@ def import_rows(station, path, rows):
 def station(tmp_path_factory):
     home = tmp_path_factory.mktemp("server")
     station = Station(home)
-    import_rows(station, home / "directory.csv", [*demo_rows(), FOCAL])
+    import_rows(station, home / "directory.csv", [*demo_rows(), FOCAL, STALE])
     with station.app.app_context():
         # Yunnan forest police where the agencies file has it; the national command until then.
         station.agency = "CN-FP-YN" if db.session.scalar(select(Agency).filter_by(code="CN-FP-YN")) else "CN-MPS-FDCIB"
@@ -217,14 +229,21 @@ def directory_rows(phone):
     return {row["key"]: row["data"] for row in phone.rows("reference") if row["collection"] == "directory"}
 
 
+def directory_copy(phone):
+    """The phone's copy of the directory, whole: every sealed row (its bytes) and the checkpoint."""
+    rows = directory_rows(phone)
+    assert rows and all(data["ct"] for key, data in rows.items() if key != "_about"), "sealed rows, compared byte for byte"
+    return rows, [row for row in phone.rows("checkpoints") if row["collection"] == "directory"]
+
+
 def test_7_an_admin_edit_arrives_at_the_next_sync_a_tampered_answer_does_not(station, phone, tmp_path):
     page = phone.page
     edited = {**FOCAL, "role_zh_Hans": "磨丁森林检查联络组长（演示）", "role_en": "Forest inspection liaison lead at Boten (demo)"}
     rows = [row for row in demo_rows() if row["key"] != "demo/LA-CUSTOMS-BOTEN/duty"]
     removed = {**next(row for row in demo_rows() if row["key"] == "demo/LA-CUSTOMS-BOTEN/duty"), "remove": "yes"}
     import_rows(station, tmp_path / "edited.csv", [*rows, removed, edited])
-    before = directory_rows(phone)
-    assert "demo/LA-CUSTOMS-BOTEN/duty" in before
+    before = directory_copy(phone)
+    assert "demo/LA-CUSTOMS-BOTEN/duty" in before[0]
 
     tampered = []
 
@@ -235,14 +254,24 @@ def test_7_an_admin_edit_arrives_at_the_next_sync_a_tampered_answer_does_not(sta
         body[len(body) // 2] ^= 0x01
         route.fulfill(response=response, body=bytes(body))
 
+    def unsigned(route):
+        # The body as the server sent it, without the signature bound to this request: the
+        # body-only legacy signature left in place is no longer enough for this phone.
+        tampered.append(route.request.url)
+        response = route.fetch()
+        headers = {name: value for name, value in response.headers.items() if name.lower() != "wl-answer-signature"}
+        route.fulfill(response=response, headers=headers)
+
     pattern = "**/api/v1/sync/pull/directory*"
-    phone.context.route(pattern, tamper)
-    try:
-        sync_now(page, "failed")  # an answer that does not check is no answer
-    finally:
-        phone.context.unroute(pattern)
-    assert tampered and phone.meta("sync")["last_error"] == "unreachable", (tampered, phone.meta("sync"))
-    assert directory_rows(phone).keys() == before.keys()  # the old copy, whole
+    for handler in (tamper, unsigned):
+        tampered.clear()
+        phone.context.route(pattern, handler)
+        try:
+            sync_now(page, "failed")  # an answer that does not check is no answer
+        finally:
+            phone.context.unroute(pattern)
+        assert tampered and phone.meta("sync")["last_error"] == "unreachable", (handler.__name__, tampered, phone.meta("sync"))
+        assert directory_copy(phone) == before, handler.__name__  # the old copy, whole: every row and the checkpoint
 
     sync_now(page)
     assert "demo/LA-CUSTOMS-BOTEN/duty" not in directory_rows(phone)
@@ -276,4 +305,38 @@ def test_8_on_duty_follows_the_other_sides_time_zone(station, phone):
     pick_crossing(page, BOTEN)
     open_contact(page, FOCAL["key"])
     assert page.locator("p.duty-status").inner_text() == ui("On duty now")
+    assert phone.errors == []
+
+
+def test_9_a_contact_not_verified_for_long_may_be_out_of_date_and_says_who_verified_it(phone):
+    page = phone.page
+    page.go_back()  # from the contact test 8 left open
+    page.get_by_role("heading", level=1, name=ui("Directory")).wait_for()
+    search(page, FOCAL["name_latin"]).locator(f'li.contact[data-key="{FOCAL["key"]}"]').wait_for()
+    open_contact(page, FOCAL["key"])  # verified this month
+    assert page.locator("p.stale").count() == 0
+    page.go_back()
+    search(page, STALE["name_latin"]).locator(f'li.contact[data-key="{STALE["key"]}"]').wait_for()
+    open_contact(page, STALE["key"])
+    assert page.locator("p.notice.stale").inner_text() == ui("May be out of date: check the number before relying on it.")
+    verified = page.locator(f'xpath=//dl[@class="facts"]/dt[normalize-space(.)="{ui("Verified")}"]/following-sibling::dd[1]')
+    assert verified.inner_text() == f"{STALE['verified_on']}, {STALE['verified_by']}"
+    page.go_back()
+    assert phone.errors == []
+
+
+def test_10_the_nearest_crossing_to_the_phones_position_gives_my_counterpart(phone):
+    page = phone.page
+    page.get_by_role("heading", level=1, name=ui("Directory")).wait_for()
+    phone.context.grant_permissions(["geolocation"])
+    phone.context.set_geolocation(AT_MOHAN)
+    pick_crossing(page, MONG_CAI)  # another crossing first: the position must move it
+    page.get_by_role("button", name=ui("Nearest crossing")).click()
+    boten = next(item for item in json.loads((ROOT / "server/reference/data/crossings.json").read_text("utf-8"))["items"]
+                 if item["key"] == BOTEN)
+    page.get_by_text(ui("Nearest crossing: {name}, {km} km away.", name=boten["names"]["zh_Hans"], km=0)).wait_for()
+    assert page.get_by_label(ui("Crossing"), exact=True).input_value() == BOTEN
+    lao = page.locator('section.my-counterpart-results article.counterpart[data-code="LA-DOFI"]')
+    lao.wait_for()
+    assert lao.locator("li.contact a.call").first.get_attribute("href") == "tel:+85638200201"
     assert phone.errors == []

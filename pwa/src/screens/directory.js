@@ -16,8 +16,9 @@ import { latestForms } from "./home.js";
 const SOURCES = ["directory", "agencies", "crossings", "counterparts", "codes", "places"];
 const FEEDBACK_FORM = "directory_feedback";
 const PHRASES = "first_call_phrase";
-const SEARCH_LIMIT = 5;
+const SEARCH_LIMIT = 3;
 const SEARCH_ALL = 100;
+const ROWS_KEPT = 1000; // result rows kept for reuse, at most
 const AGENCY_CONTACTS = 1;
 
 /**
@@ -102,14 +103,16 @@ function dutyTextNow(contact, now) {
   return { on: false, text: parts.length ? parts.join(" ") : t("Off duty") };
 }
 
-function contactRow(data, contact, crossing) {
+// Rows are flat (text in blocks, no nested flex boxes) and few while typing: a keystroke
+// lays out and paints only what it changed (searchView), on a cheap phone within a frame.
+function contactRow(data, contact, crossing, { withAgency = true } = {}) {
   const status = dutyText(contact);
   const [phone] = links(contact).phones; // in an emergency, one tap from the list
   return el("li", { class: "contact", "data-key": contact.key },
     el("button", { type: "button", class: "row-button", onclick: () => go("contact", { key: contact.key, crossing: crossing ?? null }) },
       el("span", { class: "contact-role" }, roleOf(contact)),
       contact.name || contact.name_latin ? el("span", {}, displayName(contact, language())) : null,
-      el("span", { class: "muted" }, agencyName(data, contact.agency)),
+      withAgency ? el("span", { class: "muted" }, agencyName(data, contact.agency)) : null,
       el("span", { class: `badge duty ${status.on ? "on-duty" : "off-duty"}` }, status.text),
       contact.demo ? el("span", { class: "badge" }, t("Demo")) : null),
     phone ? el("a", { class: "call", href: phone.href }, t("Call {number}", { number: phone.number })) : null);
@@ -117,37 +120,89 @@ function contactRow(data, contact, crossing) {
 
 const contactList = (data, list, crossing) => el("ul", { class: "list contacts" }, ...list.map((contact) => contactRow(data, contact, crossing)));
 
-// Results as the officer types: the best few of each kind, rendered at every keystroke; all
-// of them (up to SEARCH_ALL) once asked for.
-function searchResults(data, query, onCrossing, limit = SEARCH_LIMIT) {
-  const found = searchDirectory(data.index, query, { limit: limit + 1 });
-  const more = [found.crossings, found.agencies, found.contacts].some((list) => list.length > limit);
-  for (const name of ["crossings", "agencies", "contacts"]) found[name] = found[name].slice(0, limit);
-  if (!found.crossings.length && !found.agencies.length && !found.contacts.length) return [el("p", { class: "muted" }, t("Nothing found."))];
-  // An agency found shows its first few contacts (24-hour desks first): enough to call at
-  // once, and few enough that a keystroke never renders hundreds of rows.
-  const agencyItem = (agency) => {
-    const own = data.byAgency.get(agency.code) ?? [];
-    return el("li", { class: "agency", "data-code": agency.code },
-      el("span", {}, nameOf(agency.names, agency.code)),
-      el("span", { class: "muted" }, (agency.functions ?? []).map((fn) => codeName(data, "agency_function", fn)).join(", ")),
-      own.length ? contactList(data, own.slice(0, AGENCY_CONTACTS)) : el("span", { class: "muted" }, t("No contact for this agency in the directory.")),
-      own.length > AGENCY_CONTACTS ? el("span", { class: "muted" }, tn("{n} more contact: search for a name or role.",
-        "{n} more contacts: search for a name or role.", own.length - AGENCY_CONTACTS)) : null);
+/** An agency found: its name and work, and its first contact (24-hour desks first), enough to call at once. */
+function agencyRow(data, agency) {
+  const own = data.byAgency.get(agency.code) ?? [];
+  return el("li", { class: "agency", "data-code": agency.code },
+    el("span", { class: "agency-name" }, nameOf(agency.names, agency.code)),
+    el("span", { class: "muted" }, (agency.functions ?? []).map((fn) => codeName(data, "agency_function", fn)).join(", ")),
+    own.length ? el("ul", { class: "list contacts" }, ...own.slice(0, AGENCY_CONTACTS).map((contact) => contactRow(data, contact, null, { withAgency: false })))
+      : el("p", { class: "muted" }, t("No contact for this agency in the directory.")),
+    own.length > AGENCY_CONTACTS ? el("p", { class: "muted" }, tn("{n} more contact: search for a name or role.",
+      "{n} more contacts: search for a name or role.", own.length - AGENCY_CONTACTS)) : null);
+}
+
+const crossingRow = (crossing, onCrossing) => el("li", { "data-key": crossing.key },
+  el("button", { type: "button", class: "row-button", onclick: () => onCrossing(crossing.key) },
+    el("span", {}, nameOf(crossing.names, crossing.key)), el("span", { class: "muted" }, t("My counterpart here"))));
+
+/** Puts `nodes` in `parent` in this order, touching only what differs (a kept row is not moved). */
+function place(parent, nodes) {
+  const wanted = new Set(nodes);
+  for (const child of [...parent.children]) if (!wanted.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    const at = parent.children[i];
+    if (at !== node) parent.insertBefore(node, at ?? null);
+  });
+  hide(parent, nodes.length === 0);
+}
+
+// Only a change is written: setting an attribute to what it was still costs a style check.
+function hide(node, hidden) {
+  if (node.hidden !== hidden) node.hidden = hidden;
+}
+
+/**
+ * The search results, updated in place as the officer types: the best few of each kind (all
+ * of them, up to SEARCH_ALL, once asked for). A row is made once per item and kept while the
+ * screen is up, so a keystroke costs the rows it adds, not a new list: a 24-hour desk found by
+ * "d", "do" and "don" is laid out and painted once. Rows say whether a desk is on duty, so
+ * they are made again when the minute changes.
+ */
+function searchView(data, onCrossing) {
+  const rows = new Map();
+  let minute = null;
+  let query = "";
+  const row = (kind, key, make) => {
+    const id = `${kind} ${key}`;
+    let node = rows.get(id);
+    if (!node) rows.set(id, (node = make()));
+    return node;
   };
-  return [
-    found.crossings.length ? el("h3", {}, t("Crossings")) : null,
-    found.crossings.length ? el("ul", { class: "list crossings" }, ...found.crossings.map((crossing) => el("li", { "data-key": crossing.key },
-      el("button", { type: "button", class: "row-button", onclick: () => onCrossing(crossing.key) },
-        el("span", {}, nameOf(crossing.names, crossing.key)), el("span", { class: "muted" }, t("My counterpart here")))))) : null,
-    found.agencies.length ? el("h3", {}, t("Agencies")) : null,
-    found.agencies.length ? el("ul", { class: "list agencies" }, ...found.agencies.map(agencyItem)) : null,
-    found.contacts.length ? el("h3", {}, t("Contacts")) : null,
-    found.contacts.length ? contactList(data, found.contacts) : null,
-    more && limit < SEARCH_ALL ? el("button", { type: "button", class: "secondary more-results", onclick: (event) => {
-      event.target.closest(".directory-results").replaceChildren(...searchResults(data, query, onCrossing, SEARCH_ALL).filter(Boolean));
-    } }, t("Show more results")) : null,
-  ];
+  const section = (kind, title) => ({ heading: el("h3", { hidden: true }, title), list: el("ul", { class: `list ${kind}`, hidden: true }) });
+  const kinds = { crossings: section("crossings", t("Crossings")), agencies: section("agencies", t("Agencies")),
+    contacts: section("contacts", t("Contacts")) };
+  const nothing = el("p", { class: "muted", hidden: true }, t("Nothing found."));
+  const more = el("button", { type: "button", class: "secondary more-results", hidden: true, onclick: () => render(query, SEARCH_ALL) },
+    t("Show more results"));
+  const node = el("section", { class: "directory-results", "aria-live": "polite" }, nothing,
+    ...Object.values(kinds).flatMap(({ heading, list }) => [heading, list]), more);
+
+  function render(text, limit = SEARCH_LIMIT) {
+    query = text;
+    // Rows are kept while one search is typed or corrected; an emptied box starts afresh.
+    const now = Math.floor(Date.now() / 60_000);
+    if (now !== minute || !text.trim() || rows.size > ROWS_KEPT) {
+      rows.clear();
+      minute = now;
+    }
+    const found = text.trim() ? searchDirectory(data.index, text, { limit: limit + 1 }) : { crossings: [], agencies: [], contacts: [] };
+    const cut = (list) => list.slice(0, limit);
+    const shown = {
+      crossings: cut(found.crossings).map((crossing) => row("crossing", crossing.key, () => crossingRow(crossing, onCrossing))),
+      agencies: cut(found.agencies).map((agency) => row("agency", agency.code, () => agencyRow(data, agency))),
+      contacts: cut(found.contacts).map((contact) => row("contact", contact.key, () => contactRow(data, contact))),
+    };
+    for (const [kind, { heading, list }] of Object.entries(kinds)) {
+      place(list, shown[kind]);
+      hide(heading, list.hidden);
+    }
+    const any = Object.values(shown).some((list) => list.length);
+    hide(nothing, any || !text.trim());
+    hide(more, !(limit < SEARCH_ALL && Object.values(found).some((list) => list.length > limit)));
+    node.classList.toggle("all", limit >= SEARCH_ALL);
+  }
+  return { node, render };
 }
 
 function counterpartSection(data, crossingKey) {
@@ -187,11 +242,9 @@ export async function directoryScreen(params = {}) {
   let crossing = params.crossing ?? null;
   // The crossing is kept in the history entry (Back returns to it); what was searched is not: it may be a name.
   const remember = () => history.replaceState({ ...history.state, params: { ...history.state?.params, crossing } }, "");
-  const results = el("section", { class: "directory-results", "aria-live": "polite" });
+  const results = searchView(data, (key) => choose(key));
   const search = el("input", { id: "directory-search", type: "search", autocomplete: "off", value: params.q ?? "",
-    oninput: () => {
-      results.replaceChildren(...(search.value.trim() ? searchResults(data, search.value, choose) : []).filter(Boolean));
-    } });
+    oninput: () => results.render(search.value) });
   const choices = crossingChoices(data);
   const picker = el("select", { id: "crossing", onchange: () => choose(picker.value || null) },
     el("option", { value: "" }, t("Choose…")),
@@ -220,14 +273,14 @@ export async function directoryScreen(params = {}) {
   };
   show(t("Directory"), () => directoryScreen({ crossing, q: search.value }),
     live(async () => [await directoryAge()]),
-    el("label", { for: "directory-search" }, t("Search crossings, agencies and people")), search, results,
+    el("label", { for: "directory-search" }, t("Search crossings, agencies and people")), search, results.node,
     el("h2", {}, t("My counterpart")),
     el("label", { for: "crossing" }, t("Crossing")), picker,
     el("button", { type: "button", class: "secondary", onclick: nearest }, t("Nearest crossing")), position,
     mine,
     el("div", { class: "actions" }, phrasesButton, el("button", { type: "button", class: "secondary", onclick: () => back() }, t("Back"))));
   mine.replaceChildren(...counterpartSection(data, crossing));
-  if (search.value.trim()) results.replaceChildren(...searchResults(data, search.value, choose).filter(Boolean));
+  if (search.value.trim()) results.render(search.value);
 }
 
 // -- one contact ---------------------------------------------------------------------------
