@@ -6,21 +6,22 @@ from decimal import Decimal
 
 from followthemoney import model
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.access import service as access
 from server.audit.models import AuditEntry
 from server.exports import itr, service
 from server.extensions import db
+from server.store.models import Record
 from tests.conftest import enroll_device
 from tests.helpers import SEIZURE
 from tests.test_console import Person
 
 
-def _report_rows(path):
+def _report_rows(path, sheet="Illegal trade report"):
     book = load_workbook(path, read_only=True)
     try:
-        return [list(cells) for cells in book["Illegal trade report"].iter_rows(values_only=True)]
+        return [list(cells) for cells in book[sheet].iter_rows(values_only=True)]
     finally:
         book.close()
 
@@ -58,7 +59,12 @@ def test_the_illegal_trade_report_reads_back_column_by_column(app):
     first, wrong, fixed = _year_of_seizures(app)
     Person(app, "anh", role="analyst", agency="VN-C05")
     with app.app_context():
-        table = _report_rows(_exported("anh", "itr", {"year": 2026, "country": "vn"})[1])
+        # Seizure forms ask no handling code today; a record that carries one marks the report.
+        db.session.execute(update(Record).where(Record.rid == first).values(handling="national"))
+        db.session.commit()
+        path = _exported("anh", "itr", {"year": 2026, "country": "vn"})[1]
+        table, about = _report_rows(path), dict(_report_rows(path, "About this report"))
+    assert about["Handling code"] == "national" and (about["Year"], about["Party"]) == (2026, "VN")
     assert tuple(table[0]) == itr.HEADER
     body = [dict(zip(itr.HEADER, cells, strict=True)) for cells in table[1:]]
     # Two seizures of two lines each and the corrected one once, as corrected (one line); 2025
@@ -92,6 +98,7 @@ def test_an_analyst_exports_nothing_of_another_countrys_records_and_every_export
         assert db.session.get(type(none), none.id).counts == {"rows": 0, "seizures": 0}
         own = service.request_export(li, "itr", {"year": 2026, "country": "CN"})
         assert db.session.get(type(own), own.id).counts == {"rows": 2, "seizures": 1}
+        assert db.session.get(type(own), own.id).total == 1  # what its progress is shown against
         actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("export.%"))).all()
         assert actions.count("export.requested") == 2 and actions.count("export.finished") == 2
 

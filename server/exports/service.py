@@ -80,6 +80,8 @@ def run_export(export_id):
 
     actor = db.session.get(User, row.requested_by)
     row.status, row.started_at, row.done = "running", utcnow(), 0
+    if row.kind == "itr":  # the report's progress counts seizures
+        row.total = source.count_seizures(actor, row.params["year"], row.params["country"])
     db.session.commit()
     target = path_of(row)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,20 +115,14 @@ def run_export(export_id):
 def _write(kind, out, actor, params, progress):
     """(counts, the most guarded handling code among what was written)."""
     seen = set()
-
-    def noting(records):
-        for record in records:
-            seen.add(record.handling)
-            yield record
-
     if kind == "itr":
         crossings = {key: names.get("en") for key, names in db.session.execute(select(Crossing.key, Crossing.names))}
         agencies = {agency.code: agency for agency in db.session.scalars(select(Agency))}
-        counts = itr.write(out, noting(source.seizures(actor, params["year"], params["country"])),
-                           year=params["year"], country=params["country"], handling=None, crossings=crossings,
-                           agencies=agencies, progress=progress)
+        counts = itr.write(out, source.seizures(actor, params["year"], params["country"]), year=params["year"],
+                           country=params["country"], crossings=crossings, agencies=agencies, progress=progress,
+                           handling_seen=seen)
     elif kind == "ftm":
-        counts = _as_text(out, lambda text: ftm.write(text, actor, progress=progress, handling_seen=seen))
+        counts = ftm.write(out, actor, progress=progress, handling_seen=seen)
     elif kind == "anx":
         seen = source.handling_codes(actor)
         counts = anx.write_anx(out, *source.chart(actor), title=f"Wildledger network as {actor.username} may see it",
