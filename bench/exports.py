@@ -449,14 +449,10 @@ def verdict(value, target):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--entities", type=int, default=1_000_000)
-    parser.add_argument("--links", type=int, default=3_000_000, help="the network's mentions, three to a record")
-    parser.add_argument("--hubs", type=int, default=10, help="network.py's planted hubs")
+    network.fill_arguments(parser)
     parser.add_argument("--seizures", type=int, default=100_000, help="the report's seizures")
     parser.add_argument("--items", type=int, default=250_000, help="their item lines, the report's rows")
     parser.add_argument("--year", type=int, default=2023)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as home, scratch_database(args.database_url, "wl_bench_exports") as database:

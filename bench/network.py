@@ -855,18 +855,24 @@ def new_records(app, filled, count):
     return mix, pending
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fill_arguments(parser):
+    """The sizes fill() reads, and the server the scratch database is made on (bench/exports.py
+    fills the same network)."""
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--links", type=int, default=3_000_000, help="mentions, three to a record")
-    parser.add_argument("--hubs", type=int, default=10)
+    parser.add_argument("--hubs", type=int, default=10, help="entities planted with many mentions each")
+    parser.add_argument("--database-url", default=os.environ.get(
+        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    fill_arguments(parser)
     parser.add_argument("--runs", type=int, default=3, help="neighbourhood calls per hub")
     parser.add_argument("--limit", type=int, default=network.LIMIT,
                         help="entities at most in one neighbourhood answer (the read API's)")
     parser.add_argument("--full-limit", type=int, default=3000, help="the limit of the uncut answer shown for the record")
     parser.add_argument("--new-records", type=int, default=1000)
-    parser.add_argument("--database-url", default=os.environ.get(
-        "DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as home, scratch_database(args.database_url) as database:
