@@ -34,22 +34,24 @@ def _exported(username, kind, params=None):
     return row.counts, service.path_of(row)
 
 
-def _seize(app, agency, day, currency, amount, device_agency=None, supersedes=None, phone=None, **changes):
+def _seize(app, agency, day, currency, amount, device_agency=None, supersedes=None, phone=None, version=1, **changes):
     phone = phone or enroll_device(app, device_agency or agency)
     rid = phone.seal({**SEIZURE, "agency": agency, "date": day, "estimated_value": {"amount": amount, "currency": currency},
-                      **changes}, supersedes=supersedes)
+                      **changes}, supersedes=supersedes, version=version)
     phone.sync()
     return rid, phone
 
 
 def _year_of_seizures(app):
     """2026 in Viet Nam: three currencies, a seizure reported under a retired agency code, a
-    seizure later corrected, and one from 2025 and one from China that must not count."""
+    seizure later corrected (in seizure v3, saying the scales were stockpiled), and one from 2025
+    and one from China that must not count."""
     first, _ = _seize(app, "VN-HQ-QN", "2026-02-03", "VND", "2500000000")
     _seize(app, "VN-BDBP-QN", "2026-05-06", "USD", "120000", device_agency="VN-BCHBP-QN")  # retired since 2025
     wrong, phone = _seize(app, "VN-HQ-QN", "2026-07-08", "CNY", "90000")
-    fixed, _ = _seize(app, "VN-HQ-QN", "2026-07-08", "CNY", "95000", phone=phone, supersedes=wrong,
-                      items=[{**SEIZURE["items"][0], "quantity": "13.0", "weight_kg": "13.0"}])
+    fixed, _ = _seize(app, "VN-HQ-QN", "2026-07-08", "CNY", "95000", phone=phone, supersedes=wrong, version=3,
+                      items=[{**SEIZURE["items"][0], "quantity": "13.0", "weight_kg": "13.0", "disposal": "stockpiled"}],
+                      vehicles=[{**vehicle, "kind": "truck"} for vehicle in SEIZURE["vehicles"]])
     _seize(app, "VN-HQ-QN", "2025-12-30", "VND", "1")
     _seize(app, "CN-HG-DX", "2026-03-03", "CNY", "1")
     return first, wrong, fixed
@@ -75,6 +77,9 @@ def test_the_illegal_trade_report_reads_back_column_by_column(app):
     corrected = [line for line in body if fixed in line["Additional information"]]
     assert len(corrected) == 1 and Decimal(str(corrected[0]["Quantity"])) == Decimal("13.0") and corrected[0]["Estimated value"] == 95000
     assert f"corrects record {wrong}" in corrected[0]["Additional information"]
+    # What became of the specimens: said by the correction, blank where nobody has said yet.
+    assert corrected[0]["Disposal of confiscated specimens"] == "Stored in a government stockpile"
+    assert {line["Disposal of confiscated specimens"] for line in body if line is not corrected[0]} == {None}
     assert sorted(line["Currency"] for line in body if line["Currency"]) == ["CNY", "USD", "VND"]
     assert sum(1 for line in body if line["Estimated value"] is not None) == 3  # once per seizure
     retired = [line for line in body if "reported as VN-BDBP-QN" in (line["Additional information"] or "")]
@@ -197,5 +202,6 @@ def test_geojson_and_spreadsheets_hold_what_the_analyst_may_read(app, tmp_path):
         items = list(csv.DictReader(io.TextIOWrapper(archive.open("items.csv"), encoding="utf-8-sig")))
         mentions = list(csv.DictReader(io.TextIOWrapper(archive.open("mentions.csv"), encoding="utf-8-sig")))
     assert len(rows) == 4 and {row["rid"] for row in items} == {row["rid"] for row in rows}
+    assert sorted(row["disposal"] for row in items) == ["", "", "", "", "", "", "stockpiled"]  # the v3 correction's
     assert rows[0]["narrative"] == SEIZURE["narrative"]  # Lao and Han intact, in one cell
     assert "ສົມສັກ ວົງສະຫວັນ" in {row["caption"] for row in mentions}

@@ -88,8 +88,8 @@ def test_every_code_list_a_form_names_exists():
     assert named <= set(catalog.code_lists())
 
 
-SEIZURE_NEXT = dataclasses.replace(declarations.SEIZURE_V2, version=3, min_app_version="0.9.0",
-                                   fields=declarations.SEIZURE_V2.fields + (
+SEIZURE_NEXT = dataclasses.replace(declarations.SEIZURE_V3, version=4, min_app_version="0.9.0",
+                                   fields=declarations.SEIZURE_V3.fields + (
     Field("permit_number", "text", "CITES permit number presented", required=True, max_length=60),
 ))
 SEIZURE_V2_FIELDS = {**SEIZURE, "vehicles": [{"kind": "truck", "registration": "14C-000.01", "country": "VN"}],
@@ -104,28 +104,28 @@ def seizure_next_published(monkeypatch, tmp_path):
     for path in definition.PUBLISHED.glob("*.json"):
         (published / path.name).write_bytes(path.read_bytes())
     monkeypatch.setattr(definition, "PUBLISHED", published)
-    monkeypatch.setitem(declarations.FORMS, ("seizure", 3), SEIZURE_NEXT)
+    monkeypatch.setitem(declarations.FORMS, ("seizure", 4), SEIZURE_NEXT)
     schema.schema_for.cache_clear()
     schema.validator_for.cache_clear()
-    assert definition.publish() == [published / "seizure.v3.json"]
+    assert definition.publish() == [published / "seizure.v4.json"]
     yield
     schema.schema_for.cache_clear()
     schema.validator_for.cache_clear()
 
 
 def test_an_older_record_sealed_offline_still_validates_after_the_next_version_is_published(app, device, request):
-    old = device.seal(SEIZURE_V2_FIELDS, version=2)  # sealed offline, before the phone learned of v3
+    old = device.seal(SEIZURE_V2_FIELDS, version=2)  # sealed offline, before the phone learned of v4
     request.getfixturevalue("seizure_next_published")
-    new = device.seal({**SEIZURE_V2_FIELDS, "permit_number": "VN-2026-0042"}, version=3)
+    new = device.seal({**SEIZURE_V2_FIELDS, "permit_number": "VN-2026-0042"}, version=4)
     old_with_new_field = device.seal({**SEIZURE_V2_FIELDS, "permit_number": "VN-2026-0043"}, version=2)
-    new_without_its_field = device.seal(SEIZURE_V2_FIELDS, version=3)
+    new_without_its_field = device.seal(SEIZURE_V2_FIELDS, version=4)
     receipts = {r["rid"]: r for r in device.sync()}
     assert receipts[old]["status"] == "accepted"
     assert receipts[new]["status"] == "accepted"
     assert receipts[old_with_new_field]["code"] == "invalid_fields"
     assert receipts[new_without_its_field]["code"] == "invalid_fields"
     assert counts(app) == {"ledger": 4, "records": 2, "quarantine": 2}
-    frozen = json.loads((definition.PUBLISHED / "seizure.v3.json").read_text(encoding="utf-8"))
+    frozen = json.loads((definition.PUBLISHED / "seizure.v4.json").read_text(encoding="utf-8"))
     assert frozen["min_app_version"] == "0.9.0" and frozen["fields"][-1]["name"] == "permit_number"
 
 
@@ -172,3 +172,27 @@ def test_v1_and_v2_records_are_both_accepted_each_under_its_own_rules(app, devic
         bases = {(i.record_id, i.position): i.price_basis for i in db.session.scalars(select(MarketItem))}
         assert bases == {(by_rid[market_v1].id, 0): None, (by_rid[market_v1].id, 1): None,
                          (by_rid[market_v2].id, 0): "total", (by_rid[market_v2].id, 1): "per_unit"}
+
+
+def test_v3_asks_what_became_of_each_line_of_specimens(app, device):
+    v2 = {f["name"]: f for f in definition.definition(declarations.SEIZURE_V2)["fields"]}
+    v3 = {f["name"]: f for f in definition.definition(declarations.SEIZURE_V3)["fields"]}
+    items = [f["name"] for f in v3["items"]["fields"]]
+    assert items == [f["name"] for f in v2["items"]["fields"]] + ["disposal"]
+    assert {f["name"]: f for f in v3["items"]["fields"]}["disposal"] == {
+        "name": "disposal", "type": "code", "label": "What became of the specimens", "codes": "disposal",
+        "required": False}
+    assert {name: field for name, field in v3.items() if name != "items"} == {
+        name: field for name, field in v2.items() if name != "items"}
+    assert declarations.SEIZURE_V3.min_app_version == "0.6.0"
+    said = device.seal({**SEIZURE_V2_FIELDS, "items": [{**SEIZURE["items"][0], "disposal": "rescue_centre"},
+                                                       SEIZURE["items"][1]]}, version=3)
+    unknown = device.seal({**SEIZURE_V2_FIELDS, "items": [{**SEIZURE["items"][0], "disposal": "thrown_away"}]}, version=3)
+    not_asked_in_v2 = device.seal({**SEIZURE_V2_FIELDS, "items": [{**SEIZURE["items"][0], "disposal": "destroyed"}]},
+                                  version=2)
+    receipts = {r["rid"]: r for r in device.sync()}
+    assert receipts[said]["status"] == "accepted", receipts[said]
+    assert receipts[unknown]["code"] == receipts[not_asked_in_v2]["code"] == "invalid_fields"
+    with app.app_context():
+        record = db.session.scalar(select(Record).filter_by(rid=said))
+        assert [item.disposal for item in record.seizure.items] == ["rescue_centre", None]

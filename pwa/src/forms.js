@@ -218,7 +218,7 @@ function scalar(field, ctx, value) {
   const read = () => {
     error.hidden = true;
     input.removeAttribute("aria-invalid");
-    const result = picker ? { value: picker.current() || undefined } : parseValue(field, input);
+    const result = picker ? { value: picker.current() || undefined } : parseValue(field, input, ctx);
     if (result.error) {
       error.textContent = result.error;
       error.hidden = false;
@@ -233,10 +233,15 @@ function scalar(field, ctx, value) {
 // "25.000.000" in Vietnamese); formatDecimal leaves text that is not a number yet as typed.
 const shownNumber = (value) => formatDecimal(value == null ? "" : String(value), language());
 
-function parseValue(field, input) {
+function parseValue(field, input, ctx) {
   if (field.type === "boolean") return { value: input.checked || undefined };
   const text = input.value.trim();
   if (!text) return {};
+  // A correction opens in the newest version of its form, whose list may not hold a value of
+  // the old one (seizure v1's vehicle kind "road"); the officer picks again rather than the
+  // correction landing in quarantine. A retired key is still in its list and still accepted.
+  const list = field.type === "code" ? ctx?.codes?.get(field.codes)?.items : null;
+  if (list && !list.some((item) => item.key === text)) return { error: t("This choice is not in this version of the form: choose again.") };
   if (field.type === "date") {
     const date = parseDate(text, language());
     if (!date) return { error: t("Enter a date such as {example}.", { example: formatDate(localToday(), language()) }) };

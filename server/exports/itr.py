@@ -53,8 +53,8 @@ def _unit(unit):
 
 def rows(records, crossings, agencies):
     """The report's rows (tuples in HEADER's order) for seizure records, with how many."""
-    detection, transport, concealment, follow_up = (_english(name) for name in (
-        "detection_method", "transport_mode", "concealment", "legal_follow_up"))
+    detection, transport, concealment, follow_up, disposal = (_english(name) for name in (
+        "detection_method", "transport_mode", "concealment", "legal_follow_up", "disposal"))
     appendix = _appendices()
     # Read once: the export commits its progress as it goes, which would expire ORM rows.
     named = {code: f"{agency.name_en} ({agency.code})" for code, agency in agencies.items()}
@@ -84,7 +84,8 @@ def rows(records, crossings, agencies):
                 # The value is the whole seizure's: on its first line only, so that a sum counts it once.
                 seizure.value_amount if n == 0 else None, seizure.value_currency if n == 0 else None,
                 ", ".join(nationalities), follow_up.get(seizure.legal_follow_up, seizure.legal_follow_up),
-                None,  # the forms do not ask what became of the specimens
+                # Asked from seizure v3 on, most often by a correction: blank until someone says.
+                disposal.get(item.disposal, item.disposal),
                 note,
             )
 

@@ -371,7 +371,8 @@ def record_rows(actor):
 
 def item_rows(actor):
     """Every repeated-group row of the current records the reader may read, joined by rid."""
-    columns = ("species", "term", "quantity", "unit", "count", "weight_kg", "state", "description", "price", "currency")
+    columns = ("species", "term", "quantity", "unit", "count", "weight_kg", "state", "description", "disposal",
+               "price", "currency", "price_basis")
     for record in records(actor):
         for group, items in (("seizure_items", record.seizure.items if record.seizure else []),
                              ("market_items", record.market_observation.items if record.market_observation else [])):

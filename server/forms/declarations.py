@@ -219,6 +219,17 @@ SEIZURE_V2 = _revised(
                                               max_length=60),
     })
 
+# Seizure v3: what became of each line of specimens, for the "Disposal of confiscated
+# specimens" column of the CITES illegal trade report. It is decided weeks or months after the
+# seizure, so it is most often given by a correction of the record (a correction opens in the
+# newest version of its form).
+SEIZURE_V3 = _revised(
+    SEIZURE_V2, 3, "0.6.0", **{
+        "items.description": (
+            text("description", _l("Description"), max_length=1000),
+            code("disposal", _l("What became of the specimens"), "disposal")),
+    })
+
 # Market observation v2: a price says what it is the price of.
 MARKET_OBSERVATION_V2 = _revised(
     MARKET_OBSERVATION_V1, 2, "0.3.0", **{
@@ -285,8 +296,8 @@ INFORMATION_REPORT_V1 = Form("information_report", 1, _l("Information report"), 
 ), min_app_version="0.5.0")
 
 FORMS = {(form.id, form.version): form
-         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2, DIRECTORY_FEEDBACK_V1,
-                      INFORMATION_REPORT_V1)}
+         for form in (SEIZURE_V1, MARKET_OBSERVATION_V1, SEIZURE_V2, MARKET_OBSERVATION_V2, SEIZURE_V3,
+                      DIRECTORY_FEEDBACK_V1, INFORMATION_REPORT_V1)}
 
 
 def latest(form_id):

@@ -104,6 +104,7 @@ class SeizureItem(db.Model):
     weight_kg: Mapped[object | None] = mapped_column(Numeric(18, 6))
     state: Mapped[str | None] = mapped_column(String(10))
     description: Mapped[str | None] = mapped_column(Text)
+    disposal: Mapped[str | None] = mapped_column(String(30))  # from seizure v3
 
 
 class MarketObservation(PlaceColumns, db.Model):

@@ -105,7 +105,8 @@ def _file_seizure(filing, data):
     filing.items = [{
         "position": position, "species": item["species"], "term": item["term"], "quantity": item["quantity"],
         "unit": item["unit"], "count": item.get("count"), "weight_kg": item.get("weight_kg"),
-        "state": item.get("state"), "description": item.get("description")}
+        "state": item.get("state"), "description": item.get("description"),
+        "disposal": item.get("disposal")}
         for position, item in enumerate(data["items"])]
     for suspect in data.get("suspects", []):
         _file_person(filing, suspect, "suspect")

@@ -104,8 +104,13 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         fill_minimal_seizure(page, en, str, "Officer sealing offline")
         submit_in_0_1_0(page, en)
         record_state(page, en, "Waiting").wait_for()
-        # A draft begun in the old app, under the forms' v1 (the only version it renders).
+        # A draft begun in the old app, under the forms' v1 (the only version it renders), with a
+        # vehicle of v1's kinds (a route's: "Road").
         fill_minimal_seizure(page, en, str, "Officer with a v1 draft")
+        page.get_by_role("button", name=en("Add: {label}", label="Vehicles")).click()
+        vehicle = page.get_by_role("group", name="Vehicles 1")
+        field(vehicle, "Kind of vehicle").select_option("road")
+        field(vehicle, "Registration number").fill("14C-000.01")
         page.get_by_role("button", name=en("Save draft")).click()
         page.locator("section.drafts li").first.wait_for()
 
@@ -124,7 +129,7 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         record_state(page, en, "Accepted").nth(1).wait_for(timeout=30_000)
         fill_minimal_seizure(page, en, str, "Officer after the update")
         item = page.get_by_role("group", name="Items seized 1")
-        assert field(item, "Specimen type (CITES term)").count() == 1  # new records: the forms' v2
+        assert field(item, "Specimen type (CITES term)").count() == 1  # new records: the forms' newest
         submit(page, en)
         record_state(page, en, "Accepted").nth(2).wait_for(timeout=30_000)
         # The v1 draft opens as it was typed, under v1's words, and seals as v1.
@@ -134,12 +139,28 @@ def test_an_app_from_the_last_release_syncs_across_the_upgrade_then_takes_the_up
         assert field(page, "Reporting officer").input_value() == "Officer with a v1 draft"
         submit(page, en)
         record_state(page, en, "Accepted").nth(3).wait_for(timeout=30_000)
+        # Months later the scales are destroyed: the v1 record is corrected in the forms' v3, which
+        # asks what became of them. Its vehicle kind is not one of v3's, so the officer picks again.
+        page.locator("li.record").first.get_by_role("button").click()
+        page.get_by_role("button", name=en("Make a correction")).click()
+        item = page.get_by_role("group", name="Items seized 1")
+        field(item, "What became of the specimens").select_option("destroyed")
+        vehicle = page.get_by_role("group", name="Vehicles 1")
+        page.get_by_role("button", name=en("Review"), exact=True).click()
+        vehicle.get_by_text(en("This choice is not in this version of the form: choose again.")).wait_for()
+        field(vehicle, "Kind of vehicle").select_option("truck")
+        submit(page, en)
+        record_state(page, en, "Accepted").nth(4).wait_for(timeout=30_000)
 
         with station.app.app_context():
-            filed = sorted((r.officer_name, r.form_version) for r in db.session.scalars(select(Record)))
-            assert filed == [("Officer after the update", 2), ("Officer before the update", 1),
-                             ("Officer sealing offline", 1), ("Officer with a v1 draft", 1)]
-            assert [json.loads(e.header)["v"] for e in db.session.scalars(select(LedgerEntry))] == [1, 1, 1, 1]
+            filed = sorted((r.officer_name, r.form_version, bool(r.supersedes)) for r in db.session.scalars(select(Record)))
+            assert filed == [("Officer after the update", 3, False), ("Officer before the update", 1, False),
+                             ("Officer sealing offline", 1, False), ("Officer with a v1 draft", 1, False),
+                             ("Officer with a v1 draft", 3, True)]
+            correction = db.session.scalar(select(Record).where(Record.supersedes.is_not(None)))
+            assert [item.disposal for item in correction.seizure.items] == ["destroyed"]
+            assert correction.content["vehicles"][0]["kind"] == "truck"
+            assert [json.loads(e.header)["v"] for e in db.session.scalars(select(LedgerEntry))] == [1] * 5
             assert db.session.scalar(select(func.count()).select_from(Quarantine)) == 0
         answers = phone.meta("answers")
         assert answers == {"bound": True}  # the updated app checked answers bound to its requests

@@ -7,7 +7,7 @@ import { fold } from "../search.js";
 import { COPY_DAYS, copies, meta, reference } from "../store.js";
 import { REVIEW_LABELS, STATE_LABELS, back, formTitles, go, live, show, state } from "./common.js";
 import { formContext, newCorrection } from "./form.js";
-import { recordList, recordsWithSummaries } from "./home.js";
+import { latestForms, recordList, recordsWithSummaries } from "./home.js";
 
 
 export async function recordsScreen() {
@@ -42,12 +42,16 @@ export async function recordScreen({ rid }) {
   const record = all.find((r) => r.rid === rid);
   const correction = all.find((r) => r.supersedes === rid);
   const definition = copy ? forms.get(`${copy.form}.v${copy.version}`) : null;
+  // A correction is made in the newest version of the form, so it can say what the old one did
+  // not ask (seizure v3: what became of the specimens, decided long after the seizure).
+  const newest = copy ? latestForms(forms).get(copy.form) : null;
+  const correctIn = newest && newest.version > (definition?.version ?? 0) ? newest : definition;
   const labels = STATE_LABELS();
   const title = ts(definition?.title ?? record?.form ?? "");
   const body = copy?.document && definition
     ? [
       el("fieldset", { class: "readonly", disabled: true }, renderForm(definition, await formContext(), copy.document.fields).element),
-      el("button", { type: "button", onclick: () => newCorrection(definition, copy.document.fields, rid) }, t("Make a correction")),
+      el("button", { type: "button", onclick: () => newCorrection(correctIn, copy.document.fields, rid) }, t("Make a correction")),
     ]
     : [el("p", { class: "muted" }, t("The readable copy of this record is no longer on the phone: it is erased {days} days after the record is accepted, or when the PIN is reset.", { days: COPY_DAYS }))];
   show(title, () => recordScreen({ rid }),
