@@ -67,9 +67,13 @@ run: prerequisites-run pwa
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Test files are shared out whole (--dist loadfile): a browser test file's tests share one
+# server and one phone, in order. Each worker has its own database and instance folder
+# (tests/conftest.py). TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: prerequisites-test pwa
 	cd pwa && npm test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile) --durations=10 $(PYTEST_ARGS)
 
 # A release: the tracked tree with the built officer app and compiled catalogs, so that a
 # production host installs it with Python alone, no Node (deploy/README.md, step 3).

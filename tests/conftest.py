@@ -5,9 +5,12 @@ create_all), then emptied between tests. PostgreSQL comes from TEST_DATABASE_URL
 (.ci/run creates a fresh database) or, failing that, a temporary database on the
 local server; it is never skipped.
 """
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,23 +30,30 @@ from server.sync.ledger import EMPTY_ROOT, HEAD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ["WILDLEDGER_LANG"] = "en"  # command output is asserted in English, whatever the shell's LANG
+# An instance folder (enrollment QR images and the like) of each test process's own, not the
+# checkout's: pytest-xdist workers would sweep each other's files. Set in every process, since a
+# worker inherits the controller's environment.
+os.environ["WILDLEDGER_INSTANCE_PATH"] = _instance = tempfile.mkdtemp(prefix="wildledger-test-instance-")
+atexit.register(shutil.rmtree, _instance, ignore_errors=True)
 LOCAL_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs():
-    """Tests read the catalogs as they are in the tree, never stale .mo files."""
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile", "-d",
-                    str(ROOT / "translations")], check=True)
+def pytest_configure(config):
+    """Tests read the catalogs as they are in the tree, never stale .mo files. Compiled once,
+    before any test: with pytest-xdist, by the controller, not by every worker at once."""
+    if not hasattr(config, "workerinput"):
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile", "-d",
+                        str(ROOT / "translations")], check=True)
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
     given = os.environ.get("TEST_DATABASE_URL")
-    if given:
+    # Each pytest-xdist worker empties its database between tests: one database each.
+    if given and not os.environ.get("PYTEST_XDIST_WORKER"):
         yield given
         return
-    with scratch_database(LOCAL_PG, "wildledger_test") as url:
+    with scratch_database(given or LOCAL_PG, "wildledger_test") as url:
         yield url
 
 
