@@ -11,6 +11,7 @@ The seizures, events and network of an export are read a few pages ahead of the 
 thread with a database session of its own (`_ahead`): the database works on the next pages
 while the export writes the last ones."""
 import queue
+import tempfile
 import threading
 from datetime import date
 from itertools import groupby
@@ -321,22 +322,33 @@ def _detail_of(model, low, high):
 def chart(actor):
     """The reader's network as an i2 chart needs it, in three passes over what source.network
     gives: (entities, events, links). Phones become entities of their own (a Telephone in i2),
-    linked to whoever was recorded with them. The links are kept until the entities are
-    written: a chart is read whole by its tool anyway."""
-    links, phones = [], set()
+    linked to whoever was recorded with them. ANX puts links after every item they join, so
+    they wait in a temporary file, one JSON line each, while the entities are written: memory
+    holds the phone numbers seen, not the links."""
+    spool, phones = tempfile.TemporaryFile(), set()
+
+    def keep(link):
+        spool.write(orjson.dumps(link) + b"\n")
 
     def entities():
         for chunk in network(actor):
             for entity in chunk["entities"]:
                 yield entity
                 for number in entity["properties"].get("phone", []):
-                    links.append({"source": entity["id"], "target": f"p:{number}", "role": "phone"})
+                    keep({"source": entity["id"], "target": f"p:{number}", "role": "phone"})
                     if number not in phones:
                         phones.add(number)
                         yield {"id": f"p:{number}", "schema": "Phone", "caption": number, "properties": {}}
-            links.extend(chunk["links"])
+            for link in chunk["links"]:
+                keep(link)
 
-    return entities(), events(actor), links
+    def links():
+        with spool:
+            spool.seek(0)
+            for line in spool:
+                yield orjson.loads(line)
+
+    return entities(), events(actor), links()
 
 
 def _detail(record):
